@@ -1,0 +1,66 @@
+# The course's two commands (see README):
+#   make lab    open the course in JupyterLab (127.0.0.1, token authentication)
+#   make test   run every test: utils unit tests, nbval over lessons and solutions, exercise checks
+# Both create or refresh the virtual environment in .venv from the requirements files first;
+# a second run with unchanged requirements installs nothing.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+# Per-cell timeout (seconds): a hung demo fails the run instead of hanging it.
+CELL_TIMEOUT ?= 120
+# Extra pytest arguments, e.g. make test PYTEST_ARGS="-k lesson_03" or PYTEST_ARGS=-x
+PYTEST_ARGS ?=
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg \
+         --nbval-cell-timeout $(CELL_TIMEOUT)
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: lab test test-utils test-notebooks execute venv venv-dev clean help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make lab        open the course in JupyterLab at lesson 00"
+	@echo "make test       run all tests (utils, lessons, solutions, exercises)"
+	@echo "make test-utils / make test-notebooks   run one part"
+	@echo "make execute NB=notebooks/03_inside_the_gil.ipynb   re-run notebooks in place from a fresh kernel"
+
+$(VENV)/.python-ok:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed (found " + sys.version.split()[0] + "); run: make PYTHON=python3.12 ...")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@touch $@
+
+$(VENV)/.installed: $(VENV)/.python-ok requirements.txt pyproject.toml
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.installed
+venv-dev: $(VENV)/.installed-dev
+
+lab: $(VENV)/.installed
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" $(ROOT_FLAG) notebooks/00_start_here.ipynb
+
+# Warm matplotlib's font cache first, so its one-time "building the font cache" message
+# never lands in a compared notebook output.
+test: $(VENV)/.installed-dev
+	@$(PY) -c "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot"
+	$(PY) -m pytest -p no:cacheprovider --durations=20 tests $(NBVAL) notebooks solutions $(PYTEST_ARGS)
+
+test-utils: $(VENV)/.installed-dev
+	$(PY) -m pytest -p no:cacheprovider tests $(PYTEST_ARGS)
+
+test-notebooks: $(VENV)/.installed-dev
+	@$(PY) -c "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot"
+	$(PY) -m pytest -p no:cacheprovider --durations=20 $(NBVAL) $(or $(NB),notebooks solutions) $(PYTEST_ARGS)
+
+# Re-execute notebooks in place from a fresh kernel and store clean outputs.
+execute: $(VENV)/.installed-dev
+	$(PY) scripts/execute_notebooks.py $(or $(NB),notebooks/*.ipynb solutions/*.ipynb)
+
+clean:
+	rm -rf $(VENV)
