@@ -2,8 +2,19 @@
 
 Modules, by concern:
 
-- ``utils.environment``: what Python is running (version, GIL build and state, CPUs).
+- ``utils.environment``: what Python is running (version, GIL build and state, CPUs, switch interval).
+- ``utils.workloads``: the work experiments run (countdown, primes, sha256, zlib, sleep, echo).
+- ``utils.executors``: one interface to sequential, threads, processes, asyncio, interpreters.
+- ``utils.isolation``: run an experiment in a fresh process, optionally on another interpreter.
+- ``utils.timing``: measure a callable (wall and CPU time, median and spread, effective parallelism).
+- ``utils.timeline``: when each thread ran (Beazley-style GIL timelines).
+- ``utils.echo``: a local echo server for I/O experiments.
+- ``utils.plots``: matplotlib figures for all of the above.
+- ``utils.panels``: ipywidgets experiment panels.
+- ``utils.bench``: ``python -m utils.bench``, the canonical experiments side by side.
+- ``utils.history``, ``utils.refcount``: material for lessons 01 and 02.
 - ``utils.course``: the list of lessons.
+- ``utils.validation``: shared argument checks.
 
 Importing ``utils`` imports nothing heavy and starts nothing; import the module you need.
 """

@@ -7,6 +7,7 @@ free-threading HOWTO (Python 3.13+); ``sys.getswitchinterval`` from the ``sys`` 
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import platform
@@ -14,6 +15,9 @@ import shutil
 import sys
 import sysconfig
 from dataclasses import asdict, dataclass
+from typing import Iterator
+
+from utils.validation import check_seconds
 
 #: Environment variable naming an extra interpreter (e.g. a free-threaded ``python3.14t``).
 OTHER_PYTHON_ENV = "GIL_COURSE_PYTHON"
@@ -113,3 +117,21 @@ def find_free_threaded_python() -> str | None:
         if found:
             return found
     return None
+
+
+@contextlib.contextmanager
+def switch_interval(seconds: float | None) -> Iterator[None]:
+    """Set ``sys.setswitchinterval(seconds)`` inside a ``with`` block, restoring it after.
+
+    ``None`` leaves the interval alone. Values from 1 µs to 1 s are accepted.
+    """
+    if seconds is None:
+        yield
+        return
+    check_seconds("switch_interval", seconds, 1e-6, 1.0, allow_low=True)
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(seconds)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)

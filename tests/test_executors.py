@@ -1,0 +1,126 @@
+import json
+import math
+import sys
+
+import pytest
+
+from utils import executors
+from utils.executors import EXECUTORS, RunResult, availability, compare, run
+
+SMALL = {"countdown": 300_000, "sha256": 8, "sleep": 60}
+
+
+def test_result_structure_for_every_available_executor():
+    for executor in executors.available_executors():
+        result = run("countdown", executor, 2, size=SMALL["countdown"], repeat=2)
+        assert result.available and result.executor == executor
+        assert result.tasks == 2 and len(result.wall_times) == len(result.cpu_times) == 2
+        assert len(result.task_spans) == 2
+        assert all(0 <= start <= end for start, end in result.task_spans)
+        assert result.workers == (1 if executor == "sequential" else 2)
+        assert result.python == ".".join(map(str, sys.version_info[:3]))
+        assert RunResult.from_dict(json.loads(json.dumps(result.to_dict()))) == result
+
+
+def test_gil_bound_threads_keep_at_most_about_one_cpu_busy():
+    result = run("countdown", "threads", 2, size=1_000_000, repeat=3)
+    if not result.gil_enabled:
+        pytest.skip("free-threaded build with the GIL off: threads may run in parallel")
+    # CPU time is summed over the tasks' threads; with the GIL only one runs at a time.
+    assert result.parallelism < 1.3
+
+
+def test_asyncio_does_not_parallelise_cpu_work():
+    assert run("countdown", "asyncio", 2, size=SMALL["countdown"]).parallelism < 1.3
+
+
+def test_waiting_overlaps_on_threads_and_asyncio():
+    sequential = run("sleep", "sequential", 2, size=SMALL["sleep"], repeat=2)
+    assert sequential.wall >= 2 * 0.06
+    for executor in ("threads", "asyncio"):
+        overlapped = run("sleep", executor, 2, size=SMALL["sleep"], repeat=2)
+        assert overlapped.speedup_over(sequential) > 1.4, executor
+        assert overlapped.parallelism < 0.3  # waiting is not CPU work
+
+
+def test_echo_workload_runs_against_the_library_server():
+    result = run("echo", "threads", 2, size=20, repeat=1)
+    assert result.available and result.wall > 20 * executors.ECHO_DELAY
+
+
+def test_processes_with_an_explicit_start_method():
+    result = run("sha256", "processes", 2, size=SMALL["sha256"], repeat=1, start_method="spawn")
+    assert result.start_method == "spawn" and result.label == "processes (spawn)"
+    assert result.cpu > 0 and result.startup > 0
+
+
+def test_switch_interval_is_applied_and_restored():
+    before = sys.getswitchinterval()
+    result = run("countdown", "threads", 2, size=SMALL["countdown"], repeat=1, switch_interval=0.001)
+    assert result.switch_interval == 0.001
+    assert sys.getswitchinterval() == before
+
+
+def test_interpreters_available_or_reported_cleanly():
+    result = run("countdown", "interpreters", 2, size=SMALL["countdown"], repeat=1)
+    if executors.interpreter_pool_class() is None:
+        assert not result.available and "3.14" in result.reason
+        assert math.isnan(result.wall) and "not available" in result.summary()
+    else:
+        assert result.available and len(result.cpu_times) == 1
+
+
+def test_compare_runs_each_executor_once_in_order():
+    results = compare("sleep", ["sequential", "threads"], 2, size=20, repeat=1)
+    assert [r.executor for r in results] == ["sequential", "threads"]
+    assert results[1].speedup_over(results[0]) > 0
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        (dict(workload="nope"), ValueError, "unknown workload"),
+        (dict(executor="gpu"), ValueError, "unknown executor"),
+        (dict(executor=None), TypeError, "executor"),
+        (dict(workers=0), ValueError, "workers"),
+        (dict(workers=1000), ValueError, "workers"),
+        (dict(workers=2.0), TypeError, "workers"),
+        (dict(size=-1), ValueError, "size"),
+        (dict(size=10**12), ValueError, "size"),
+        (dict(repeat=0), ValueError, "repeat"),
+        (dict(tasks=0), ValueError, "tasks"),
+        (dict(start_method="fork"), ValueError, "only applies to the processes"),
+        (dict(executor="processes", start_method="teleport"), ValueError, "unknown start method"),
+        (dict(switch_interval=0), ValueError, "switch_interval"),
+        (dict(switch_interval="5ms"), TypeError, "switch_interval"),
+        (dict(timeout=-1), ValueError, "timeout"),
+    ],
+)
+def test_bad_arguments_get_clear_errors(kwargs, error, words):
+    arguments = dict(workload="countdown", executor="threads", workers=2, size=1000, repeat=1)
+    arguments.update(kwargs)
+    with pytest.raises(error, match=words):
+        run(**arguments)
+
+
+def test_a_slow_task_times_out_instead_of_hanging():
+    with pytest.raises(TimeoutError, match="did not finish within 0.2 s"):
+        run("sleep", "threads", 1, size=1500, repeat=1, timeout=0.2)
+
+
+def test_a_failing_task_raises_its_error():
+    with pytest.raises(ConnectionError):
+        executors._run_on_pool(executors._Sequential(), "echo", 1, 1, {"address": ("127.0.0.1", 9)}, timeout=5)
+
+
+def test_speedup_needs_a_result():
+    result = RunResult("countdown", "threads", 2, 2, 10, 1, wall_times=[1.0], cpu_times=[1.0])
+    with pytest.raises(TypeError, match="RunResult"):
+        result.speedup_over(1.0)
+    with pytest.raises(ValueError, match="unknown RunResult fields"):
+        RunResult.from_dict({**result.to_dict(), "extra": 1})
+
+
+def test_executor_list_is_the_documented_one():
+    assert EXECUTORS == ("sequential", "threads", "processes", "asyncio", "interpreters")
+    assert set(availability()) == set(EXECUTORS)

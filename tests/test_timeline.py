@@ -1,0 +1,67 @@
+import json
+
+import pytest
+
+from utils.timeline import Timeline, instrumentation_overhead, intervals, record_timeline
+
+
+def test_intervals_merge_close_notes_and_split_at_gaps():
+    stamps = [0.0, 0.1, 0.2, 1.0, 1.1, 3.0]
+    assert intervals(stamps, gap=0.5) == [[0.0, 0.2], [1.0, 1.1]]
+    assert intervals([0.0], gap=0.5) == []
+    with pytest.raises(ValueError, match="gap"):
+        intervals(stamps, gap=0)
+
+
+def test_overlap_and_busy_from_lanes():
+    t = Timeline("countdown", 2, 1, 0.005, wall=4.0, lanes=[[[0.0, 2.0]], [[1.0, 3.0]]])
+    assert t.overlap == pytest.approx(0.25)
+    assert t.busy() == [2.0, 2.0] and t.turns == 2
+    assert Timeline.from_dict(json.loads(json.dumps(t.to_dict()))) == t
+
+
+def test_gil_bound_threads_take_turns():
+    timeline = record_timeline("countdown", threads=2, size=2_000_000)
+    assert len(timeline.lanes) == 2 and all(timeline.lanes)
+    if timeline.gil_enabled:
+        assert timeline.overlap < 0.25  # one thread runs Python at a time
+        assert timeline.turns > 2  # ... and they hand over, not one after the other
+
+
+def test_a_shorter_switch_interval_means_more_turns():
+    # 0.5 ms vs 20 ms: about 40 times as many hand-overs; the OS descheduling a thread on a busy
+    # machine adds some turns to both, far fewer than that.
+    fast = record_timeline("countdown", 2, 3_000_000, switch_interval=0.0005)
+    slow = record_timeline("countdown", 2, 3_000_000, switch_interval=0.02)
+    if not fast.gil_enabled:
+        pytest.skip("without the GIL there are no GIL turns")
+    assert fast.turns > slow.turns
+    assert fast.switch_interval == 0.0005
+
+
+def test_hashing_threads_record_progress():
+    timeline = record_timeline("sha256", threads=2, size=200)
+    assert all(busy > 0 for busy in timeline.busy())
+    assert 0 <= timeline.overlap <= 1
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        (dict(workload="primes"), ValueError),
+        (dict(threads=0), ValueError),
+        (dict(threads="2"), TypeError),
+        (dict(size=0), ValueError),
+        (dict(chunk=0), ValueError),
+        (dict(switch_interval=-1), ValueError),
+    ],
+)
+def test_bad_arguments(kwargs, error):
+    with pytest.raises(error):
+        record_timeline(**kwargs)
+
+
+def test_instrumentation_overhead_is_small():
+    # A few percent; we allow a wide margin for a noisy machine. Noting the time after every
+    # 20 iterations instead would cost tens of percent, which this bound would catch.
+    assert abs(instrumentation_overhead(size=1_000_000, repeat=5)) < 0.15

@@ -1,0 +1,343 @@
+"""Executors: one interface to run ``tasks`` tasks of a workload on ``workers`` workers.
+
+    result = run("countdown", executor="threads", workers=2)
+    result.wall, result.cpu, result.parallelism
+
+Executors (``EXECUTORS``):
+
+- ``sequential``: the tasks one after another in this thread (the baseline for speedup);
+- ``threads``: a ``ThreadPoolExecutor``;
+- ``processes``: a ``ProcessPoolExecutor`` with an explicit start method (fork, spawn,
+  forkserver; default: this platform's default, which is forkserver on Linux from 3.14);
+- ``asyncio``: one event loop in one thread; I/O workloads use their ``async`` form, others
+  run as plain calls inside coroutines (which shows that asyncio does not parallelise CPU work);
+- ``interpreters``: an ``InterpreterPoolExecutor``, one subinterpreter with its own GIL per
+  worker (PEP 684, PEP 734): in the standard library from 3.14
+  (``concurrent.futures.InterpreterPoolExecutor``), from the ``interpreters-pep-734`` backport
+  on 3.13. Elsewhere :func:`run` returns a result with ``available=False`` and the reason.
+
+Pools are started and warmed up (every worker has run a tiny task) before the clock starts;
+the start-up time is reported separately as ``startup``. The CPU time of a repeat is the sum
+of its tasks' own CPU times (``time.thread_time`` in whichever thread, process or interpreter
+ran the task), except for asyncio, where all tasks share one thread and the process CPU time
+(``time.process_time``) of the repeat is used. **Effective parallelism** = CPU time / wall time:
+about 1 when one CPU at a time does the work, up to the number of CPUs when they all do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures as cf
+import contextlib
+import math
+import multiprocessing
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterator
+
+from utils import environment
+from utils.validation import check_count, check_seconds
+from utils.workloads import check_size, get_workload, run_task
+
+EXECUTORS = ("sequential", "threads", "processes", "asyncio", "interpreters")
+START_METHODS = ("fork", "spawn", "forkserver")
+MAX_WORKERS = 64
+MAX_REPEAT = 100
+#: Seconds the experiments' echo server waits before each reply (see utils.echo).
+ECHO_DELAY = 0.001
+
+
+@dataclass
+class RunResult:
+    """One experiment: a workload run on an executor, repeated; plain, JSON-serialisable data."""
+
+    workload: str
+    executor: str
+    workers: int
+    tasks: int
+    size: int
+    repeat: int
+    start_method: str | None = None
+    switch_interval: float | None = None
+    wall_times: list[float] = field(default_factory=list)
+    cpu_times: list[float] = field(default_factory=list)
+    startup: float = 0.0
+    python: str = ""
+    free_threaded: bool = False
+    gil_enabled: bool = True
+    cpu_count: int = 1
+    available: bool = True
+    reason: str = ""
+    task_spans: list[list[float]] = field(default_factory=list)
+
+    @property
+    def wall(self) -> float:
+        """Median wall time of the repeats (seconds); NaN if the executor was not available."""
+        return statistics.median(self.wall_times) if self.wall_times else math.nan
+
+    @property
+    def cpu(self) -> float:
+        """Median CPU time of the repeats (seconds)."""
+        return statistics.median(self.cpu_times) if self.cpu_times else math.nan
+
+    @property
+    def parallelism(self) -> float:
+        """Median over repeats of CPU time / wall time: how many CPUs were busy on average."""
+        ratios = [c / w for c, w in zip(self.cpu_times, self.wall_times) if w > 0]
+        return statistics.median(ratios) if ratios else math.nan
+
+    @property
+    def spread(self) -> float:
+        """(slowest - fastest) / median wall time: how much the repeats disagreed."""
+        if len(self.wall_times) < 2:
+            return 0.0 if self.wall_times else math.nan
+        return (max(self.wall_times) - min(self.wall_times)) / self.wall
+
+    @property
+    def label(self) -> str:
+        if self.executor == "processes" and self.start_method:
+            return f"processes ({self.start_method})"
+        return self.executor
+
+    def speedup_over(self, baseline: RunResult) -> float:
+        """How many times faster than ``baseline`` (median wall times)."""
+        if not isinstance(baseline, RunResult):
+            raise TypeError(f"baseline must be a RunResult, not {type(baseline).__name__}")
+        return baseline.wall / self.wall if self.available and baseline.available else math.nan
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunResult:
+        if not isinstance(data, dict):
+            raise TypeError(f"expected a dict, not {type(data).__name__}")
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown RunResult fields: {sorted(unknown)}")
+        return cls(**data)
+
+    def summary(self) -> str:
+        """One line for a learner."""
+        if not self.available:
+            return f"{self.label:<22} not available: {self.reason}"
+        return (
+            f"{self.label:<22} wall {self.wall:7.3f} s (±{self.spread * 50:.0f}%)  "
+            f"CPU {self.cpu:7.3f} s  effective parallelism {self.parallelism:4.2f}"
+        )
+
+
+def interpreter_pool_class() -> type | None:
+    """``InterpreterPoolExecutor`` from the standard library (3.14+) or the 3.13 backport, else None."""
+    pool = getattr(cf, "InterpreterPoolExecutor", None)
+    if pool is not None:
+        return pool
+    try:
+        from interpreters_backport.concurrent.futures import InterpreterPoolExecutor  # type: ignore
+    except ImportError:
+        return None
+    return InterpreterPoolExecutor
+
+
+def availability() -> dict[str, str]:
+    """For each executor, "" if this Python can run it, else why not."""
+    reasons = {name: "" for name in EXECUTORS}
+    if interpreter_pool_class() is None:
+        reasons["interpreters"] = (
+            f"not available on Python {sys.version_info.major}.{sys.version_info.minor}: "
+            "InterpreterPoolExecutor needs 3.14, or 3.13 with the interpreters-pep-734 backport"
+        )
+    return reasons
+
+
+def available_executors() -> list[str]:
+    """The executors this Python can run."""
+    return [name for name, reason in availability().items() if not reason]
+
+
+def check_executor(executor: str, start_method: str | None = None) -> None:
+    """Reject unknown executors and start methods with a clear message."""
+    if not isinstance(executor, str):
+        raise TypeError(f"executor must be a name (str), not {type(executor).__name__}")
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
+    if start_method is not None:
+        if executor != "processes":
+            raise ValueError(f"start_method only applies to the processes executor, not {executor!r}")
+        if start_method not in START_METHODS:
+            raise ValueError(f"unknown start method {start_method!r}; choose one of {', '.join(START_METHODS)}")
+        if start_method not in multiprocessing.get_all_start_methods():
+            raise ValueError(f"start method {start_method!r} is not available on this platform")
+
+
+def check_workers(workers: int, what: str = "workers", limit: int = MAX_WORKERS) -> int:
+    return check_count(what, workers, 1, limit)
+
+
+def run(
+    workload: str,
+    executor: str = "threads",
+    workers: int = 2,
+    *,
+    tasks: int | None = None,
+    size: int | None = None,
+    repeat: int = 3,
+    start_method: str | None = None,
+    switch_interval: float | None = None,
+    timeout: float = 60.0,
+) -> RunResult:
+    """Run ``tasks`` tasks (default: one per worker) of ``workload`` on ``executor``, ``repeat`` times.
+
+    Raises ``ValueError``/``TypeError`` for bad arguments and ``TimeoutError`` if a repeat
+    takes longer than ``timeout`` seconds. An executor this Python lacks gives a result with
+    ``available=False`` instead of an error.
+    """
+    spec = get_workload(workload)
+    check_executor(executor, start_method)
+    check_workers(workers)
+    tasks = workers if tasks is None else check_workers(tasks, "tasks", limit=10_000)
+    size = spec.default_size if size is None else check_size(size)
+    repeat = check_workers(repeat, "repeat", limit=MAX_REPEAT)
+    check_seconds("timeout", timeout)
+    if executor == "sequential":
+        workers = 1
+    if executor == "processes" and start_method is None:
+        start_method = multiprocessing.get_all_start_methods()[0]
+
+    info = environment.python_info()
+    result = RunResult(
+        workload=workload, executor=executor, workers=workers, tasks=tasks, size=size, repeat=repeat,
+        start_method=start_method, switch_interval=switch_interval, python=info.version,
+        free_threaded=info.free_threaded_build, gil_enabled=info.gil_enabled, cpu_count=info.usable_cpus,
+    )
+    reason = availability()[executor]
+    if reason:
+        result.available, result.reason = False, reason
+        return result
+
+    with environment.switch_interval(switch_interval), _echo_server_if_needed(spec.needs_echo_server) as extra:
+        if executor == "asyncio":
+            for _ in range(repeat):
+                wall, cpu, spans = _run_asyncio(workload, size, tasks, extra, timeout)
+                _record(result, wall, cpu, spans)
+            return result
+        started = time.perf_counter()
+        with _pool(executor, workers, start_method) as pool:
+            result.startup = time.perf_counter() - started
+            for _ in range(repeat):
+                wall, cpu, spans = _run_on_pool(pool, workload, size, tasks, extra, timeout)
+                _record(result, wall, cpu, spans)
+    return result
+
+
+def _record(result: RunResult, wall: float, cpu: float, spans: list[list[float]]) -> None:
+    result.wall_times.append(wall)
+    result.cpu_times.append(cpu)
+    result.task_spans = spans  # the last repeat's task start/end times, relative to its start
+
+
+@contextlib.contextmanager
+def _echo_server_if_needed(needed: bool) -> Iterator[dict]:
+    if not needed:
+        yield {}
+        return
+    from utils.echo import EchoServer
+
+    # 1 ms before each reply: a service with a little latency, so the work is mostly waiting.
+    with EchoServer(delay=ECHO_DELAY) as address:
+        yield {"address": address}
+
+
+class _Sequential:
+    """The smallest executor: runs each task when it is submitted, in this thread."""
+
+    def submit(self, fn: Any, *args: Any) -> cf.Future:
+        future: cf.Future = cf.Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # handed to the caller through the future, like a pool
+            future.set_exception(exc)
+        return future
+
+
+@contextlib.contextmanager
+def _pool(executor: str, workers: int, start_method: str | None) -> Iterator[Any]:
+    if executor == "sequential":
+        yield _Sequential()
+        return
+    if executor == "threads":
+        pool: cf.Executor = cf.ThreadPoolExecutor(max_workers=workers)
+    elif executor == "processes":
+        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(start_method))
+    else:
+        pool = interpreter_pool_class()(max_workers=workers)  # type: ignore[misc]
+    try:
+        # Warm up: start every worker (and import the workload module in it) before timing.
+        warm = [pool.submit(run_task, "sleep", 20) for _ in range(workers)]
+        for future in warm:
+            future.result(timeout=60)
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_on_pool(pool: Any, workload: str, size: int, tasks: int, extra: dict, timeout: float):
+    start_cpu = time.process_time()
+    start = time.perf_counter()
+    futures = [pool.submit(run_task, workload, size, extra) for _ in range(tasks)]
+    done, not_done = cf.wait(futures, timeout=timeout)
+    if not_done:
+        for future in not_done:
+            future.cancel()
+        raise TimeoutError(f"{len(not_done)} of {tasks} {workload} tasks did not finish within {timeout:g} s")
+    wall = time.perf_counter() - start
+    records = [f.result() for f in futures]
+    if isinstance(pool, _Sequential):
+        cpu = time.process_time() - start_cpu
+    else:
+        cpu = sum(r["cpu"] for r in records)
+    spans = [[r["start"] - start, r["end"] - start] for r in records]
+    return wall, cpu, spans
+
+
+def _run_asyncio(workload: str, size: int, tasks: int, extra: dict, timeout: float):
+    spec = get_workload(workload)
+
+    async def one() -> list[float]:
+        begin = time.perf_counter()
+        if spec.async_func is not None:
+            await spec.async_func(size, **extra)
+        else:
+            spec.func(size, **extra)  # CPU work inside a coroutine blocks the loop
+        return [begin, time.perf_counter()]
+
+    async def main() -> list[list[float]]:
+        return await asyncio.wait_for(asyncio.gather(*(one() for _ in range(tasks))), timeout)
+
+    start_cpu = time.process_time()
+    start = time.perf_counter()
+    try:
+        spans = asyncio.run(main())
+    except asyncio.TimeoutError:
+        raise TimeoutError(f"{tasks} {workload} tasks did not finish within {timeout:g} s") from None
+    wall = time.perf_counter() - start
+    cpu = time.process_time() - start_cpu
+    return wall, cpu, [[b - start, e - start] for b, e in spans]
+
+
+def compare(
+    workload: str,
+    executors: tuple[str, ...] | list[str] = ("sequential", "threads", "processes"),
+    workers: int = 2,
+    **options: Any,
+) -> list[RunResult]:
+    """Run the same tasks on several executors (sequential first, for speedups)."""
+    if isinstance(executors, str):
+        raise TypeError("executors must be a list of names, e.g. ['threads', 'processes']")
+    if not executors:
+        raise ValueError("executors must name at least one executor")
+    for name in executors:
+        check_executor(name)
+    return [run(workload, name, workers, **options) for name in executors]
