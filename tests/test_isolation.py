@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from utils.isolation import IsolatedRunError, call_isolated, run_isolated
+from utils.isolation import IsolatedRunError, call_isolated, run_isolated, timeline_isolated
 
 PYENV = "/root/.pyenv/versions"
 THIS = ".".join(map(str, sys.version_info[:3]))
@@ -55,3 +55,10 @@ def test_runs_on_another_interpreter(python):
         pytest.skip("no other CPython found at the pyenv paths")
     result = run_isolated("countdown", "sequential", 1, size=100_000, repeat=1, python=python, timeout=60)
     assert result.python != THIS and python.split("/")[-3] == result.python
+
+
+def test_timeline_in_a_fresh_process():
+    timeline = timeline_isolated("countdown", 2, 500_000, switch_interval=0.001, timeout=60)
+    assert timeline.threads == 2 and len(timeline.lanes) == 2 and timeline.switch_interval == 0.001
+    with pytest.raises(IsolatedRunError, match="unknown timeline workload"):
+        timeline_isolated("primes", timeout=60)

@@ -5,6 +5,7 @@ the GIL and distort timings. :func:`run_isolated` runs an experiment function in
 ``python -m utils.isolation`` process instead and returns its :class:`RunResult`:
 
     result = run_isolated("countdown", "threads", workers=2)
+    timeline = timeline_isolated("countdown", threads=2, switch_interval=0.001)
     ft = run_isolated("countdown", "threads", workers=2, python=find_free_threaded_python())
 
 Every run has a timeout. A failure in the worker (bad argument, exception, crash, time-out)
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from utils.executors import RunResult
+from utils.timeline import Timeline
 from utils.validation import check_seconds
 
 #: Folder that holds the ``utils`` package: put on PYTHONPATH for interpreters without the editable install.
@@ -53,6 +55,25 @@ def run_isolated(
         timeout=timeout,
     )
     return RunResult.from_dict(data)
+
+
+def timeline_isolated(
+    workload: str = "countdown",
+    threads: int = 2,
+    size: int | None = None,
+    *,
+    python: str | None = None,
+    timeout: float = 60.0,
+    **options: Any,
+) -> Timeline:
+    """:func:`utils.timeline.record_timeline` in a fresh process (on ``python``, default this one)."""
+    data = call_isolated(
+        "utils.timeline:record_timeline",
+        dict(workload=workload, threads=threads, size=size, **options),
+        python=python,
+        timeout=timeout,
+    )
+    return Timeline.from_dict(data)
 
 
 def call_isolated(target: str, kwargs: dict[str, Any], *, python: str | None = None, timeout: float = 120.0) -> Any:
