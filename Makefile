@@ -16,7 +16,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg \
          --nbval-cell-timeout $(CELL_TIMEOUT)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-utils test-notebooks execute venv venv-dev clean help
+.PHONY: lab test test-utils test-notebooks execute exercises my-copy venv venv-dev clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -24,6 +24,8 @@ help:
 	@echo "make test       run all tests (utils, lessons, solutions, exercises)"
 	@echo "make test-utils / make test-notebooks   run one part"
 	@echo "make execute NB=notebooks/03_inside_the_gil.ipynb   re-run notebooks in place from a fresh kernel"
+	@echo "make exercises  regenerate exercises/ from solutions/ (nbgrader)"
+	@echo "make my-copy    copy exercises/ to my_work/ for a learner (never overwrites)"
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed (found " + sys.version.split()[0] + "); run: make PYTHON=python3.12 ...")'
@@ -61,6 +63,17 @@ test-notebooks: $(VENV)/.installed-dev
 # Re-execute notebooks in place from a fresh kernel and store clean outputs.
 execute: $(VENV)/.installed-dev
 	$(PY) scripts/execute_notebooks.py $(or $(NB),notebooks/*.ipynb solutions/*.ipynb)
+
+# Regenerate the student notebooks in exercises/ from the nbgrader sources in solutions/.
+exercises: $(VENV)/.installed-dev
+	$(PY) scripts/make_exercises.py
+
+# A learner's own copy of the exercises; files already there are never overwritten.
+my-copy:
+	@mkdir -p my_work
+	@for f in exercises/*.ipynb; do \
+	  if [ -e "my_work/$$(basename $$f)" ]; then echo "kept   my_work/$$(basename $$f) (yours)"; \
+	  else cp "$$f" my_work/ && echo "copied my_work/$$(basename $$f)"; fi; done
 
 clean:
 	rm -rf $(VENV)
