@@ -16,7 +16,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg \
          --nbval-cell-timeout $(CELL_TIMEOUT)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-utils test-notebooks execute exercises my-copy venv venv-dev clean help
+.PHONY: lab test test-utils test-notebooks execute exercises my-copy matrix venv venv-dev clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -26,6 +26,7 @@ help:
 	@echo "make execute NB=notebooks/03_inside_the_gil.ipynb   re-run notebooks in place from a fresh kernel"
 	@echo "make exercises  regenerate exercises/ from solutions/ (nbgrader)"
 	@echo "make my-copy    copy exercises/ to my_work/ for a learner (never overwrites)"
+	@echo "make matrix     validate lessons and solutions on every CPython 3.10+ found (pyenv, PATH)"
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed (found " + sys.version.split()[0] + "); run: make PYTHON=python3.12 ...")'
@@ -75,5 +76,9 @@ my-copy:
 	  if [ -e "my_work/$$(basename $$f)" ]; then echo "kept   my_work/$$(basename $$f) (yours)"; \
 	  else cp "$$f" my_work/ && echo "copied my_work/$$(basename $$f)"; fi; done
 
+# The notebook validation on every CPython 3.10+ on this machine, each in .venvs/<python>/.
+matrix:
+	$(PYTHON) scripts/version_matrix.py $(NB)
+
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) .venvs
