@@ -1,0 +1,385 @@
+"""Lesson 03 helpers: where CPython can switch threads, and how the switch interval shapes turns.
+
+Three things live here:
+
+- Small functions to disassemble: :func:`increment` (``counter.value += 1``) and the loops in
+  :data:`LOOPS` (:func:`add_in_place`, :func:`add_through_call`, :func:`add_abs`, :func:`add_len`). :func:`read_modify_write` finds, in a
+  function's bytecode, the separate instructions that load, add and store one name.
+- :func:`eval_breaker_checkpoints`: *asks* CPython where it checks its "eval breaker", the flag
+  that makes the running thread stop for pending work. A timer signal arrives every
+  ``interval`` seconds; the C signal handler only sets the flag, and the Python handler runs at
+  the next check, where it notes the instruction the loop was at. A GIL drop request is handled
+  by the same function at the same checks (``eval_frame_handle_pending`` in ``Python/ceval.c``
+  up to 3.11, ``_Py_HandlePending`` in ``Python/ceval_gil.c`` from 3.12), so these are the only
+  places where a thread running Python code can be made to give up the GIL.
+- :class:`SwitchIntervalExplorer`: an ipywidgets panel that records thread timelines
+  (:func:`utils.isolation.timeline_isolated`) at a switch interval chosen with a slider.
+  Its :meth:`~SwitchIntervalExplorer.record` method is what the Record button does, and works
+  without a browser.
+
+    steps = read_modify_write(increment, "value")       # [Step(role="load", ...), ...]
+    spots = checkpoints_isolated("add_in_place")         # in a fresh process
+    spots.inside, spots.by_instruction                   # 0, {"add_in_place:JUMP_BACKWARD": 250}
+"""
+
+from __future__ import annotations
+
+import collections
+import dis
+import signal
+import statistics
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Sequence
+
+from utils.isolation import call_isolated, timeline_isolated
+from utils.timeline import TIMELINE_WORKLOADS, Timeline
+from utils.validation import check_count, check_seconds
+from utils.workloads import check_size
+
+#: Switch intervals (ms) the explorer's slider offers: 0.1 ms to 50 ms, roughly logarithmic.
+INTERVALS_MS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
+#: Loop iterations for :func:`eval_breaker_checkpoints`: about 0.1–0.2 s on 3.10–3.13.
+DEFAULT_ITERATIONS = 2_000_000
+
+
+class Counter:
+    """An object with one attribute, ``value``, for read-modify-write demonstrations."""
+
+    def __init__(self, value: int = 0) -> None:
+        self.value = value
+
+
+def increment(counter: Counter) -> None:
+    """Add one to ``counter.value``: one line, several bytecode instructions."""
+    counter.value += 1
+
+
+def plus_one(x: int) -> int:
+    """Return ``x + 1`` (a Python function, so calling it is a call)."""
+    return x + 1
+
+
+def add_in_place(counter: Counter, n: int) -> None:
+    """``counter.value += 1``, ``n`` times."""
+    for _ in range(n):
+        counter.value += 1
+
+
+def add_through_call(counter: Counter, n: int) -> None:
+    """The same increments, with a function call between the load and the store."""
+    for _ in range(n):
+        counter.value = plus_one(counter.value)
+
+
+def add_abs(counter: Counter, n: int) -> None:
+    """``counter.value += abs(1)``, ``n`` times: a call to a C function inside the read-modify-write."""
+    for _ in range(n):
+        counter.value += abs(1)
+
+
+def add_len(counter: Counter, n: int) -> None:
+    """``counter.value += len("x")``, ``n`` times: another C function, with its own fast path in 3.11+."""
+    for _ in range(n):
+        counter.value += len("x")
+
+
+LOOPS: dict[str, Callable[[Counter, int], None]] = {
+    "add_in_place": add_in_place,
+    "add_through_call": add_through_call,
+    "add_abs": add_abs,
+    "add_len": add_len,
+}
+
+_LOADS = {"LOAD_ATTR", "LOAD_GLOBAL", "LOAD_NAME", "LOAD_DEREF", "LOAD_FAST", "LOAD_CLASSDEREF"}
+_STORES = {"STORE_ATTR", "STORE_GLOBAL", "STORE_NAME", "STORE_DEREF", "STORE_FAST"}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One instruction of a read-modify-write: its role (load, add, store), name and offset."""
+
+    role: str
+    opname: str
+    offset: int
+    argrepr: str
+
+
+def _is_add(instruction: dis.Instruction) -> bool:
+    # 3.10: INPLACE_ADD / BINARY_ADD; 3.11+: BINARY_OP with the operator in argrepr ("+=" or "+").
+    if instruction.opname in ("INPLACE_ADD", "BINARY_ADD"):
+        return True
+    return instruction.opname == "BINARY_OP" and instruction.argrepr in ("+=", "+")
+
+
+def _step(role: str, instruction: dis.Instruction) -> Step:
+    return Step(role, instruction.opname, instruction.offset, instruction.argrepr)
+
+
+def read_modify_write(func: Callable[..., Any], name: str = "value") -> list[Step]:
+    """The instructions of ``func`` that load ``name``, add to it and store it back, in order.
+
+    Finds the first load of ``name``, then the first store of ``name`` after it, and any
+    addition in between. A function doing ``name += 1`` gives three steps (load, add, store)
+    on every CPython 3.10+, although the opcodes differ between versions (see ``dis``). If the
+    addition happens elsewhere (``x.value = plus_one(x.value)``) there are two: load, store.
+    Returns an empty list if ``func`` never loads ``name`` and stores it back.
+    """
+    if not callable(func) or not hasattr(func, "__code__"):
+        raise TypeError(f"func must be a Python function, not {type(func).__name__}")
+    if not isinstance(name, str) or not name:
+        raise TypeError("name must be a non-empty str (the variable or attribute to look for)")
+    load: Step | None = None
+    add: Step | None = None
+    for instruction in dis.get_instructions(func):
+        if load is None:
+            if instruction.opname in _LOADS and instruction.argval == name:
+                load = _step("load", instruction)
+        elif add is None and _is_add(instruction):
+            add = _step("add", instruction)
+        elif instruction.opname in _STORES and instruction.argval == name:
+            return [s for s in (load, add, _step("store", instruction)) if s is not None]
+    return []
+
+
+@dataclass
+class CheckPoints:
+    """Where pending work (here: a timer signal's handler) ran while a loop executed."""
+
+    loop: str
+    iterations: int
+    interval: float
+    wall: float
+    #: "function:INSTRUCTION" -> how many times the handler ran there
+    by_instruction: dict[str, int] = field(default_factory=dict)
+    #: runs between the load and the store of ``counter.value`` (including inside a called function)
+    inside: int = 0
+    #: runs anywhere else in the loop
+    outside: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.inside + self.outside
+
+    def instructions(self, function: str | None = None) -> set[str]:
+        """The instruction names where the handler ran (in ``function`` only, if given)."""
+        names = set()
+        for key in self.by_instruction:
+            where, _, opname = key.partition(":")
+            if function is None or where == function:
+                names.add(opname)
+        return names
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckPoints:
+        if not isinstance(data, dict):
+            raise TypeError(f"expected a dict, not {type(data).__name__}")
+        return cls(**data)
+
+
+def _opnames(code: Any) -> dict[int, str]:
+    return {instruction.offset: instruction.opname for instruction in dis.get_instructions(code)}
+
+
+def eval_breaker_checkpoints(
+    loop: str = "add_in_place", iterations: int = DEFAULT_ITERATIONS, interval: float = 0.0005
+) -> CheckPoints:
+    """Run ``loop`` while a timer signal fires every ``interval`` seconds; note where each handler ran.
+
+    The C-level handler of a signal only sets a flag in the eval breaker; CPython runs the
+    Python handler the next time the running thread checks the eval breaker, and the handler
+    receives the frame that was interrupted. Its ``f_lasti`` is the instruction at which the
+    check happened. Must run in the main thread (only it runs signal handlers) on a system
+    with ``signal.setitimer`` (Linux, macOS); use :func:`checkpoints_isolated` from a notebook.
+    """
+    if loop not in LOOPS:
+        raise ValueError(f"unknown loop {loop!r}; choose one of {', '.join(LOOPS)}")
+    check_count("iterations", iterations, 1, 10**9)
+    interval = check_seconds("interval", interval, 1e-5, 1.0, allow_low=True)
+    if not hasattr(signal, "setitimer"):
+        raise RuntimeError("signal.setitimer is not available on this platform (Windows); use Linux or macOS")
+    if threading.current_thread() is not threading.main_thread():
+        raise RuntimeError("eval_breaker_checkpoints must run in the main thread (only it runs signal handlers)")
+
+    func = LOOPS[loop]
+    code, callee = func.__code__, plus_one.__code__
+    ops = {code: _opnames(code), callee: _opnames(callee)}
+    steps = read_modify_write(func, "value")
+    first, last = steps[0].offset, steps[-1].offset
+    landed: collections.Counter[tuple[Any, int]] = collections.Counter()
+
+    def handler(signum: int, frame: Any) -> None:
+        landed[(frame.f_code, frame.f_lasti)] += 1
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, interval, interval)
+        start = time.perf_counter()
+        func(Counter(), iterations)
+        wall = time.perf_counter() - start
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+    result = CheckPoints(loop=loop, iterations=iterations, interval=interval, wall=wall)
+    for (where, offset), count in landed.items():
+        if where not in ops:
+            continue  # e.g. a signal handled while the handler itself ran
+        # 3.10 reports offset -1 at the very start of a function, before its first instruction.
+        opname = ops[where].get(offset, "(function start)" if offset < 0 else f"offset {offset}")
+        key = f"{where.co_name}:{opname}"
+        result.by_instruction[key] = result.by_instruction.get(key, 0) + count
+        if where is callee or first <= offset <= last:
+            result.inside += count
+        else:
+            result.outside += count
+    return result
+
+
+def checkpoints_isolated(loop: str = "add_in_place", *, timeout: float = 60.0, **options: Any) -> CheckPoints:
+    """:func:`eval_breaker_checkpoints` in a fresh process (whose main thread runs the handlers)."""
+    data = call_isolated(
+        "utils.gil_internals:eval_breaker_checkpoints", dict(loop=loop, **options), timeout=timeout
+    )
+    return CheckPoints.from_dict(data)
+
+
+def handovers(timeline: Timeline) -> int:
+    """How many times the running thread changed: one thread's bar ends, another thread's bar starts.
+
+    Different from ``timeline.turns`` (the number of bars): a bar also ends when the operating
+    system pauses a thread, and then the same thread carries on after the gap, with no hand-over.
+    """
+    if not isinstance(timeline, Timeline):
+        raise TypeError(f"timeline must be a Timeline, not {type(timeline).__name__}")
+    bars = sorted((start, thread) for thread, lane in enumerate(timeline.lanes) for start, _end in lane)
+    return sum(1 for (_, before), (_, after) in zip(bars, bars[1:]) if before != after)
+
+
+def describe_timeline(timeline: Timeline) -> str:
+    """One line: switch interval, hand-overs, turns, overlap and wall time of a timeline."""
+    if not isinstance(timeline, Timeline):
+        raise TypeError(f"timeline must be a Timeline, not {type(timeline).__name__}")
+    return (
+        f"switch interval {timeline.switch_interval * 1000:g} ms: {handovers(timeline)} hand-overs, "
+        f"{timeline.turns} turns, running together {timeline.overlap:.0%} of the time, "
+        f"wall time {timeline.wall * 1000:.0f} ms"
+    )
+
+
+def sweep_switch_intervals(
+    intervals: Sequence[float] = (0.0005, 0.005, 0.05),
+    workload: str = "countdown",
+    threads: int = 2,
+    size: int | None = None,
+    *,
+    repeat: int = 1,
+    timeout: float = 60.0,
+) -> dict[float, list[Timeline]]:
+    """Record ``repeat`` timelines at each switch interval (seconds), each in a fresh process.
+
+    Returns ``{interval: [Timeline, ...]}`` in the order given; see :func:`median_handovers`.
+    """
+    if isinstance(intervals, (str, bytes)) or not isinstance(intervals, Sequence) or not intervals:
+        raise TypeError("intervals must be a non-empty sequence of seconds, e.g. (0.0005, 0.005, 0.05)")
+    for interval in intervals:
+        check_seconds("switch interval", interval, 1e-6, 1.0, allow_low=True)
+    if workload not in TIMELINE_WORKLOADS:
+        raise ValueError(f"unknown timeline workload {workload!r}; choose one of {', '.join(TIMELINE_WORKLOADS)}")
+    check_count("threads", threads, 1, 16)
+    if size is not None:
+        check_size(size)
+    check_count("repeat", repeat, 1, 20)
+    return {
+        interval: [
+            timeline_isolated(workload, threads, size, switch_interval=interval, timeout=timeout)
+            for _ in range(repeat)
+        ]
+        for interval in intervals
+    }
+
+
+def median_handovers(sweep: dict[float, list[Timeline]]) -> dict[float, float]:
+    """The median number of hand-overs at each switch interval of a :func:`sweep_switch_intervals` result."""
+    if not isinstance(sweep, dict) or not sweep:
+        raise TypeError("sweep must be the non-empty dict returned by sweep_switch_intervals")
+    return {interval: statistics.median(handovers(t) for t in timelines) for interval, timelines in sweep.items()}
+
+
+class SwitchIntervalExplorer:
+    """Slider for the switch interval, a Record button, a status line, a history table and the timeline plot.
+
+    ``explorer.widget`` is what a notebook displays; :meth:`record` is what the button does.
+    """
+
+    def __init__(
+        self, workload: str = "countdown", threads: int = 2, size: int | None = None, interval_ms: float = 5.0
+    ) -> None:
+        import ipywidgets as w
+
+        if workload not in TIMELINE_WORKLOADS:
+            raise ValueError(f"unknown timeline workload {workload!r}; choose one of {', '.join(TIMELINE_WORKLOADS)}")
+        self.workload = workload
+        self.threads = check_count("threads", threads, 1, 8)
+        self.size = None if size is None else check_size(size)
+        if interval_ms not in INTERVALS_MS:
+            raise ValueError(f"interval_ms must be one of {INTERVALS_MS}, got {interval_ms!r}")
+        self.timelines: list[Timeline] = []
+        self.figure = None
+        self.slider = w.SelectionSlider(
+            options=[(f"{ms:g} ms", ms) for ms in INTERVALS_MS], value=interval_ms,
+            description="Switch interval", style={"description_width": "initial"},
+            layout=w.Layout(width="420px"),
+        )
+        self.button = w.Button(description="Record", button_style="primary", icon="play")
+        self.status = w.Label()
+        self.history = w.HTML()
+        self.output = w.Output()
+        self.slider.observe(lambda _change: self._ready(), names="value")
+        self.button.on_click(lambda _button: self.record())
+        self._ready()
+        self.widget = w.VBox([w.HBox([self.slider, self.button]), self.status, self.history, self.output])
+
+    @property
+    def switch_interval(self) -> float:
+        """The switch interval the slider shows, in seconds."""
+        return self.slider.value / 1000
+
+    def _ready(self) -> None:
+        self.status.value = (
+            f"Press Record to run {self.threads} {self.workload} threads "
+            f"with a {self.slider.value:g} ms switch interval."
+        )
+
+    def record(self) -> Timeline:
+        """Record a timeline at the slider's switch interval; update the status, history and plot."""
+        from utils.plots import plot_timeline
+
+        self.button.disabled = True
+        self.status.value = f"Recording at {self.slider.value:g} ms…"
+        try:
+            timeline = timeline_isolated(self.workload, self.threads, self.size, switch_interval=self.switch_interval)
+        except Exception as exc:
+            self.status.value = f"Failed: {exc}"
+            raise
+        finally:
+            self.button.disabled = False
+        self.timelines.append(timeline)
+        self.status.value = "Last run: " + describe_timeline(timeline) + "."
+        self.history.value = self._history_table()
+        self.output.clear_output(wait=True)
+        with self.output:
+            self.figure = plot_timeline(timeline)
+        return timeline
+
+    def _history_table(self) -> str:
+        rows = "".join(
+            f"<tr><td>{t.switch_interval * 1000:g} ms</td><td>{t.turns}</td><td>{t.wall * 1000:.0f} ms</td></tr>"
+            for t in self.timelines
+        )
+        return ("<table><tr><th>switch interval</th><th>turns</th><th>wall time</th></tr>"
+                f"{rows}</table>")
