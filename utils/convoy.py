@@ -1,0 +1,410 @@
+"""The convoy effect: how CPU-bound threads stretch the latency of an I/O-bound thread (lesson 06).
+
+An I/O thread (here, the main thread of the process) makes ``requests`` small requests and
+times each one; meanwhile ``cpu_threads`` threads spin in pure Python. Every time the I/O
+thread's wait ends (a reply arrives, a sleep is over), it must take the GIL back. If a CPU thread
+holds it, the I/O thread first waits one *switch interval* (5 ms by default), then asks for
+the GIL and gets it at the CPU thread's next eval-breaker check (``take_gil`` in
+``Python/ceval_gil.c``, 3.2+). This is the "convoy effect" of bpo-7946 (python/cpython#52194).
+
+    result = io_latencies(requests=100, cpu_threads=1)         # in this process
+    result = isolated_latencies(requests=100, cpu_threads=1)   # in a fresh process (use this in lessons)
+    result.median, result.p95, result.cpu_rate
+
+Requests are round trips of 64 bytes to a local echo server (:class:`utils.echo.EchoServer`,
+127.0.0.1 only, always stopped) or short ``time.sleep`` calls. Every blocking step has a time-out.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import statistics
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Sequence
+
+from utils import environment
+from utils.echo import EchoServer
+from utils.validation import check_count, check_seconds
+
+IO_KINDS = ("echo", "sleep")
+#: Switch intervals (seconds) swept by default: 0.5, 1, 5 (the default) and 20 ms.
+DEFAULT_INTERVALS = (0.0005, 0.001, 0.005, 0.02)
+#: Iterations of the CPU threads' inner loop per counted chunk of work.
+CHUNK = 1_000
+PAYLOAD = b"x" * 64
+#: Lowest OS priority (highest nice value) on Linux.
+LOWEST_PRIORITY = 19
+
+
+@dataclass
+class LatencyResult:
+    """Latencies (seconds) of one I/O thread's requests, and the CPU threads' work meanwhile."""
+
+    io: str
+    requests: int
+    cpu_threads: int
+    switch_interval: float
+    latencies: list[float]
+    wall: float
+    cpu_chunks: list[int] = field(default_factory=list)
+    cpu_nice: int = 0
+    wait: float = 0.0
+    python: str = ""
+    cpu_count: int = 1
+    gil_enabled: bool = True
+
+    @property
+    def median(self) -> float:
+        """Median latency (seconds)."""
+        return statistics.median(self.latencies)
+
+    @property
+    def p95(self) -> float:
+        """95th percentile latency (seconds, nearest rank)."""
+        return percentile(self.latencies, 95)
+
+    @property
+    def throughput(self) -> float:
+        """Requests completed per second of wall time."""
+        return self.requests / self.wall
+
+    @property
+    def cpu_rate(self) -> float:
+        """Pure-Python loop iterations per second done by all CPU threads together."""
+        return sum(self.cpu_chunks) * CHUNK / self.wall
+
+    @property
+    def label(self) -> str:
+        if self.cpu_threads == 0:
+            return "alone"
+        threads = f"{self.cpu_threads} CPU thread{'s' if self.cpu_threads > 1 else ''}"
+        return f"with {threads}" + (f" (nice {self.cpu_nice})" if self.cpu_nice else "")
+
+    def summary(self) -> str:
+        """One line for a learner (times in ms)."""
+        return (
+            f"{self.label:<28} median {self.median * 1000:7.3f} ms   p95 {self.p95 * 1000:7.3f} ms   "
+            f"{self.throughput:8.0f} requests/s"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LatencyResult:
+        if not isinstance(data, dict):
+            raise TypeError(f"expected a dict, not {type(data).__name__}")
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown LatencyResult fields: {sorted(unknown)}")
+        return cls(**data)
+
+
+@dataclass
+class Sweep:
+    """I/O latency and CPU-thread work for several switch intervals (one fresh process).
+
+    ``cpu_alone_rates[i]`` is the work rate of one CPU thread alone, measured just before and
+    just after ``results[i]`` (the mean), so that a change in the machine's load affects both alike.
+    """
+
+    results: list[LatencyResult]
+    cpu_alone_rates: list[float]
+
+    @property
+    def cpu_shares(self) -> list[float]:
+        """Each run's CPU work rate as a share of one CPU thread alone."""
+        return [r.cpu_rate / alone for r, alone in zip(self.results, self.cpu_alone_rates)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"results": [r.to_dict() for r in self.results], "cpu_alone_rates": list(self.cpu_alone_rates)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Sweep:
+        if not isinstance(data, dict) or set(data) != {"results", "cpu_alone_rates"}:
+            raise ValueError("expected a dict with 'results' and 'cpu_alone_rates'")
+        return cls([LatencyResult.from_dict(r) for r in data["results"]], [float(x) for x in data["cpu_alone_rates"]])
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile of ``values`` by the nearest-rank method."""
+    if len(values) == 0:
+        raise ValueError("percentile of no values")
+    if not 0 < q <= 100:
+        raise ValueError(f"q must be in (0, 100], got {q}")
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def slowdown(alone: LatencyResult, loaded: LatencyResult) -> float:
+    """How many times the median latency grew from ``alone`` to ``loaded``."""
+    for name, value in (("alone", alone), ("loaded", loaded)):
+        if not isinstance(value, LatencyResult):
+            raise TypeError(f"{name} must be a LatencyResult, not {type(value).__name__}")
+    return loaded.median / alone.median
+
+
+def nice_supported() -> bool:
+    """True where one thread's OS priority can be lowered on its own (Linux: nice per thread)."""
+    return sys.platform.startswith("linux") and hasattr(os, "setpriority") and hasattr(threading, "get_native_id")
+
+
+def _spin(stop: threading.Event, chunks: list[int], index: int, nice: int, started: threading.Barrier) -> None:
+    """CPU-bound work: pure-Python loops, counting chunks of CHUNK iterations until ``stop``."""
+    if nice:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)  # this thread only (Linux)
+    started.wait(timeout=10)
+    while not stop.is_set():
+        for _ in range(CHUNK):
+            pass
+        chunks[index] += 1
+
+
+def _echo_requests(address: tuple[str, int], requests: int, deadline: float, request_timeout: float) -> list[float]:
+    latencies = []
+    clock = time.perf_counter
+    with socket.create_connection(address, timeout=request_timeout) as conn:
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn.sendall(PAYLOAD)  # one warm-up round trip
+        _read_exactly(conn, len(PAYLOAD))
+        for _ in range(requests):
+            if clock() > deadline:
+                raise TimeoutError(f"the requests did not finish within the time-out ({len(latencies)} done)")
+            start = clock()
+            conn.sendall(PAYLOAD)
+            _read_exactly(conn, len(PAYLOAD))
+            latencies.append(clock() - start)
+    return latencies
+
+
+def _read_exactly(conn: socket.socket, size: int) -> None:
+    received = 0
+    while received < size:
+        chunk = conn.recv(size - received)
+        if not chunk:
+            raise ConnectionError("the echo server closed the connection")
+        received += len(chunk)
+
+
+def _sleep_requests(requests: int, seconds: float, deadline: float) -> list[float]:
+    latencies = []
+    clock = time.perf_counter
+    for _ in range(requests):
+        if clock() > deadline:
+            raise TimeoutError(f"the requests did not finish within the time-out ({len(latencies)} done)")
+        start = clock()
+        time.sleep(seconds)
+        latencies.append(clock() - start)
+    return latencies
+
+
+def _measure(
+    io: str,
+    address: tuple[str, int] | None,
+    requests: int,
+    cpu_threads: int,
+    cpu_nice: int,
+    wait: float,
+    timeout: float,
+) -> LatencyResult:
+    """Run the requests with ``cpu_threads`` spinning threads; the switch interval is already set."""
+    stop = threading.Event()
+    chunks = [0] * cpu_threads
+    started = threading.Barrier(cpu_threads + 1)
+    threads = [
+        threading.Thread(target=_spin, args=(stop, chunks, i, cpu_nice, started), daemon=True, name=f"cpu-{i}")
+        for i in range(cpu_threads)
+    ]
+    deadline = time.perf_counter() + timeout
+    for t in threads:
+        t.start()
+    try:
+        started.wait(timeout=10)
+        time.sleep(0.02)  # let the CPU threads get going
+        before = list(chunks)
+        start = time.perf_counter()
+        if io == "echo":
+            assert address is not None
+            latencies = _echo_requests(address, requests, deadline, min(10.0, timeout))
+        else:
+            latencies = _sleep_requests(requests, wait, deadline)
+        wall = time.perf_counter() - start
+        done = [after - first for after, first in zip(chunks, before)]
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=10)
+    info = environment.python_info()
+    return LatencyResult(
+        io=io, requests=requests, cpu_threads=cpu_threads, switch_interval=sys.getswitchinterval(),
+        latencies=latencies, wall=wall, cpu_chunks=done, cpu_nice=cpu_nice, wait=wait,
+        python=info.version, cpu_count=info.usable_cpus, gil_enabled=info.gil_enabled,
+    )
+
+
+def _check(io: str, requests: int, cpu_threads: int, cpu_nice: int, wait: float, timeout: float) -> None:
+    if io not in IO_KINDS:
+        raise ValueError(f"io must be one of {IO_KINDS}, got {io!r}")
+    check_count("requests", requests, 1, 100_000)
+    check_count("cpu_threads", cpu_threads, 0, 64)
+    check_count("cpu_nice", cpu_nice, 0, LOWEST_PRIORITY)
+    if cpu_nice and not nice_supported():
+        raise ValueError("cpu_nice needs Linux, where one thread's priority can be lowered on its own")
+    check_seconds("wait", wait, 0.0, 0.1, allow_low=True)
+    check_seconds("timeout", timeout)
+
+
+def io_latencies(
+    requests: int = 100,
+    cpu_threads: int = 0,
+    switch_interval: float | None = None,
+    *,
+    io: str = "echo",
+    wait: float = 0.001,
+    cpu_nice: int = 0,
+    timeout: float = 60.0,
+) -> LatencyResult:
+    """Time ``requests`` requests of an I/O thread while ``cpu_threads`` threads spin in pure Python.
+
+    ``io="echo"``: round trips of 64 bytes to a local echo server (started and stopped here)
+    that waits ``wait`` seconds before each reply, like a service that takes that long to
+    answer; ``io="sleep"``: ``time.sleep(wait)`` calls. ``switch_interval`` (seconds) is set
+    for the run and restored after. ``cpu_nice`` (Linux only) lowers the CPU threads' OS
+    priority (nice value 1-19). Raises TimeoutError if the requests take longer than ``timeout``.
+    """
+    _check(io, requests, cpu_threads, cpu_nice, wait, timeout)
+    with environment.switch_interval(switch_interval):
+        if io == "sleep":
+            return _measure(io, None, requests, cpu_threads, cpu_nice, wait, timeout)
+        with EchoServer(delay=wait) as address:
+            return _measure(io, address, requests, cpu_threads, cpu_nice, wait, timeout)
+
+
+def cpu_alone_rate(seconds: float = 0.2) -> float:
+    """Iterations per second of one spinning CPU thread with no I/O thread beside it."""
+    check_seconds("seconds", seconds, 0.0, 10.0)
+    stop, chunks, started = threading.Event(), [0], threading.Barrier(2)
+    thread = threading.Thread(target=_spin, args=(stop, chunks, 0, 0, started), daemon=True)
+    thread.start()
+    try:
+        started.wait(timeout=10)
+        time.sleep(0.02)
+        first, start = chunks[0], time.perf_counter()
+        time.sleep(seconds)
+        done, wall = chunks[0] - first, time.perf_counter() - start
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    return done * CHUNK / wall
+
+
+def sweep_switch_interval(
+    intervals: Sequence[float] = DEFAULT_INTERVALS,
+    requests: int = 40,
+    *,
+    cpu_threads: int = 1,
+    io: str = "echo",
+    wait: float = 0.001,
+    timeout: float = 60.0,
+) -> Sweep:
+    """:func:`io_latencies` for each switch interval (one echo server for all), plus the CPU rate alone."""
+    if isinstance(intervals, (str, bytes)) or not isinstance(intervals, (list, tuple)) or not intervals:
+        raise TypeError("intervals must be a non-empty list of seconds")
+    for value in intervals:
+        check_seconds("switch interval", value, 1e-6, 1.0, allow_low=True)
+    check_count("cpu_threads", cpu_threads, 1, 64)
+    _check(io, requests, cpu_threads, 0, wait, timeout)
+    deadline = time.perf_counter() + timeout
+    results, rates = [], []
+    server = EchoServer(delay=wait) if io == "echo" else None
+    try:
+        address = server.start() if server else None
+        for interval in sorted(intervals):
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                raise TimeoutError(f"the sweep did not finish within {timeout:g} s")
+            with environment.switch_interval(interval):
+                before = cpu_alone_rate(0.1)
+                results.append(_measure(io, address, requests, cpu_threads, 0, wait, remaining))
+                rates.append((before + cpu_alone_rate(0.1)) / 2)
+    finally:
+        if server:
+            server.stop()
+    return Sweep(results, rates)
+
+
+def isolated_latencies(*, python: str | None = None, timeout: float = 60.0, **options: Any) -> LatencyResult:
+    """:func:`io_latencies` in a fresh process (the kernel's own threads would distort it)."""
+    from utils.isolation import call_isolated
+
+    data = call_isolated("utils.convoy:io_latencies", dict(options, timeout=timeout), python=python,
+                         timeout=timeout + 30)
+    return LatencyResult.from_dict(data)
+
+
+def isolated_sweep(*, python: str | None = None, timeout: float = 60.0, **options: Any) -> Sweep:
+    """:func:`sweep_switch_interval` in a fresh process."""
+    from utils.isolation import call_isolated
+
+    if "intervals" in options:
+        options["intervals"] = list(options["intervals"])
+    data = call_isolated("utils.convoy:sweep_switch_interval", dict(options, timeout=timeout), python=python,
+                         timeout=timeout + 30)
+    return Sweep.from_dict(data)
+
+
+def plot_sweep(sweep: Sweep, *, show: bool = True):
+    """Two panels against the switch interval (ms, log scale): the I/O thread's latency (median
+    and 95th percentile, with the wait plus one interval for reference) and the CPU threads' work
+    rate as a share of one thread alone. Returns the Figure (after ``plt.show()`` when ``show``)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    if not isinstance(sweep, Sweep):
+        raise TypeError(f"sweep must be a Sweep, not {type(sweep).__name__}")
+    if not sweep.results:
+        raise ValueError("the sweep has no results: nothing to plot")
+    if len(sweep.cpu_alone_rates) != len(sweep.results) or min(sweep.cpu_alone_rates) <= 0:
+        raise ValueError("cpu_alone_rates must hold one positive rate per result")
+    pairs = sorted(zip(sweep.results, sweep.cpu_shares), key=lambda pair: pair[0].switch_interval)
+    results, shares = [r for r, _ in pairs], [share for _, share in pairs]
+    first = results[0]
+    x = [r.switch_interval * 1000 for r in results]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    left.plot(x, [r.median * 1000 for r in results], "o-", label="median")
+    left.plot(x, [r.p95 * 1000 for r in results], "s--", label="95th percentile")
+    waited = "server delay" if first.io == "echo" else "sleep"
+    left.plot(x, [r.wait * 1000 + value for r, value in zip(results, x)], ":", color="grey",
+              label=f"{waited} + one switch interval")
+    left.set_xscale("log")
+    left.set_yscale("log")
+    right.set_xscale("log")
+    plain = FuncFormatter(lambda value, _: f"{value:g}")  # 20, not 2x10^1
+    for ax in (left, right):
+        ax.set_xticks(x)
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    left.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    left.yaxis.set_major_formatter(plain)
+    left.yaxis.set_minor_formatter(NullFormatter())
+    left.set_xlabel("switch interval (ms)")
+    left.set_ylabel(f"I/O thread latency per {first.io} request (ms)")
+    left.legend(fontsize=8)
+    right.plot(x, shares, "o-", color="#d62728")
+    right.axhline(1.0, color="grey", linestyle=":", label="one CPU thread alone")
+    right.set_ylim(0, 1.2 * max(1.0, *shares))
+    right.set_xlabel("switch interval (ms)")
+    right.set_ylabel("CPU threads' work rate\n(share of one thread alone)")
+    right.legend(fontsize=8)
+    where = f"Python {first.python}{'' if first.gil_enabled else ', GIL off'}, {first.cpu_count} CPUs"
+    threads = f"{first.cpu_threads} CPU thread{'s' if first.cpu_threads > 1 else ''}"
+    fig.suptitle(f"Switch interval vs latency and CPU work: 1 I/O thread, {threads} ({where})", fontsize=10)
+    fig.tight_layout()
+    if show:
+        plt.show()
+    return fig
