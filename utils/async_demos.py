@@ -1,0 +1,345 @@
+"""Lesson 10 (asyncio): what one event loop in one thread can and cannot do.
+
+Three experiments, each meant to run in a fresh process through
+:func:`utils.isolation.call_isolated` (the Jupyter kernel runs an event loop and threads of its
+own, which would distort them):
+
+- :func:`ticker_during_cpu_work`: a coroutine that sleeps 1 ms again and again (the *ticker*)
+  records how late each tick wakes up while a CPU-bound function (``countdown``) runs
+
+  - ``"loop"``: called directly in a coroutine, i.e. in the event loop's own thread;
+  - ``"to_thread"``: in another thread with ``asyncio.to_thread`` (3.9+), which still shares
+    the GIL with the loop's thread;
+  - ``"processes"``: in a ``ProcessPoolExecutor`` through ``loop.run_in_executor``, which
+    has a GIL of its own.
+
+- :func:`idle_clients_memory`: how much resident memory (RSS) each waiting client costs, as a
+  thread blocked on a ``threading.Event`` or as an asyncio task awaiting an ``asyncio.Event``.
+
+- :func:`plot_echo_scaling`: wall time and CPU time per round trip of the ``echo`` workload
+  (``utils.workloads``) against the number of concurrent clients, one line per executor.
+
+Sources: asyncio docs (https://docs.python.org/3/library/asyncio.html), ``asyncio.to_thread``
+(3.9+), ``loop.run_in_executor``; PEP 3156 (the event loop), PEP 492 (``async``/``await``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures as cf
+import math
+import os
+import statistics
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Sequence
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
+
+from utils import environment
+from utils.executors import RunResult
+from utils.plots import COLORS
+from utils.validation import check_count, check_seconds
+from utils.workloads import check_size, countdown, get_workload
+
+#: Where the CPU-bound function runs in :func:`ticker_during_cpu_work`.
+MODES = ("loop", "to_thread", "processes")
+#: How a waiting client is represented in :func:`idle_clients_memory`.
+CLIENT_KINDS = ("threads", "asyncio")
+#: The most clients :func:`idle_clients_memory` will create (threads are real OS threads).
+MAX_CLIENTS = 2000
+
+
+@dataclass
+class TickerResult:
+    """How late a 1 ms ticker woke up while CPU-bound work ran (plain, JSON-serialisable data).
+
+    ``latencies`` holds, for every tick that overlapped the CPU work, how much later than
+    asked it woke up (seconds); ``idle_latencies`` the same for the ticks before the work
+    started (the loop's own resolution, the baseline).
+    """
+
+    mode: str
+    size: int
+    tick: float
+    work_seconds: float
+    latencies: list[float] = field(default_factory=list)
+    idle_latencies: list[float] = field(default_factory=list)
+    switch_interval: float = 0.005
+    python: str = ""
+    cpu_count: int = 1
+
+    @property
+    def ticks(self) -> int:
+        """How many ticks overlapped the CPU work."""
+        return len(self.latencies)
+
+    @property
+    def median(self) -> float:
+        """Median lateness of the ticks during the work (seconds)."""
+        return statistics.median(self.latencies) if self.latencies else math.nan
+
+    @property
+    def worst(self) -> float:
+        """Largest lateness of a tick during the work (seconds)."""
+        return max(self.latencies) if self.latencies else math.nan
+
+    @property
+    def label(self) -> str:
+        return {"loop": "in the loop", "to_thread": "asyncio.to_thread", "processes": "process pool"}[self.mode]
+
+    def summary(self) -> str:
+        """One line for a learner."""
+        return (
+            f"{self.label:<18} work {self.work_seconds * 1000:6.0f} ms  ticks during it {self.ticks:4d}  "
+            f"lateness: median {self.median * 1000:7.2f} ms, worst {self.worst * 1000:7.1f} ms"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TickerResult:
+        if not isinstance(data, dict):
+            raise TypeError(f"expected a dict, not {type(data).__name__}")
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown TickerResult fields: {sorted(unknown)}")
+        return cls(**data)
+
+
+def check_mode(mode: str) -> str:
+    """Reject anything but one of :data:`MODES`."""
+    if not isinstance(mode, str):
+        raise TypeError(f"mode must be a name (str), not {type(mode).__name__}")
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    return mode
+
+
+def ticker_during_cpu_work(
+    mode: str = "loop",
+    size: int = 15_000_000,
+    *,
+    tick: float = 0.001,
+    warmup_ticks: int = 50,
+    switch_interval: float | None = None,
+    timeout: float = 60.0,
+) -> TickerResult:
+    """Run ``countdown(size)`` in ``mode`` while a ticker awaits ``asyncio.sleep(tick)`` in a loop.
+
+    The ticker first ticks ``warmup_ticks`` times with nothing else to do (its idle latencies),
+    then the CPU-bound work starts. ``switch_interval`` (seconds, default: leave it) is set for
+    the run, which matters for ``"to_thread"``. For a clean measurement call it in a fresh
+    process: ``call_isolated("utils.async_demos:ticker_during_cpu_work", {...})``.
+    """
+    check_mode(mode)
+    check_size(size)
+    check_seconds("tick", tick, 1e-4, 0.1, allow_low=True)
+    check_count("warmup_ticks", warmup_ticks, 1, 10_000)
+    timeout = check_seconds("timeout", timeout)
+    info = environment.python_info()
+    pool: cf.ProcessPoolExecutor | None = None
+    try:
+        if mode == "processes":
+            pool = cf.ProcessPoolExecutor(max_workers=1)
+            pool.submit(countdown, 1).result(timeout=timeout)  # start the worker before timing
+        with environment.switch_interval(switch_interval):
+            work, latencies, idle = asyncio.run(
+                asyncio.wait_for(_ticker_experiment(mode, size, tick, warmup_ticks, pool), timeout)
+            )
+            interval = sys.getswitchinterval()
+    except asyncio.TimeoutError:
+        raise TimeoutError(f"the ticker experiment ({mode}) did not finish within {timeout:g} s") from None
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return TickerResult(
+        mode=mode, size=size, tick=tick, work_seconds=work, latencies=latencies, idle_latencies=idle,
+        switch_interval=interval, python=info.version, cpu_count=info.usable_cpus,
+    )
+
+
+async def _ticker(tick: float, stop: asyncio.Event, record: list[tuple[float, float]]) -> None:
+    while not stop.is_set():
+        begin = time.perf_counter()
+        await asyncio.sleep(tick)
+        record.append((begin, time.perf_counter()))
+
+
+async def _ticker_experiment(
+    mode: str, size: int, tick: float, warmup_ticks: int, pool: cf.Executor | None
+) -> tuple[float, list[float], list[float]]:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    record: list[tuple[float, float]] = []
+    ticker = asyncio.create_task(_ticker(tick, stop, record))
+    while len(record) < warmup_ticks:
+        await asyncio.sleep(tick)
+    start = time.perf_counter()
+    if mode == "loop":
+        countdown(size)  # no await inside: nothing else in this thread runs until it returns
+    elif mode == "to_thread":
+        await asyncio.to_thread(countdown, size)
+    else:
+        await loop.run_in_executor(pool, countdown, size)
+    end = time.perf_counter()
+    done = len(record)
+    while len(record) < done + 2:  # the tick that was waiting when the work ended gets recorded
+        await asyncio.sleep(tick)
+    stop.set()
+    await ticker
+    during = [e - b - tick for b, e in record if b < end and e > start]
+    idle = [e - b - tick for b, e in record if e <= start]
+    return end - start, during, idle
+
+
+def idle_clients_memory(kind: str = "threads", clients: int = 500, *, timeout: float = 10.0) -> dict[str, Any]:
+    """Resident memory (RSS) added per waiting client: a blocked thread, or an asyncio task.
+
+    Starts ``clients`` threads that each wait on a ``threading.Event`` (``kind="threads"``), or
+    ``clients`` asyncio tasks that each await an ``asyncio.Event`` (``kind="asyncio"``), measures
+    the growth of the process's RSS while all of them wait, then releases and joins them.
+    RSS is read from ``/proc/self/statm`` (Linux), else from the peak RSS that ``resource``
+    reports (other Unix systems). Run it in a fresh process (``call_isolated``): RSS is a
+    property of the whole process. Returns ``{"kind", "clients", "bytes_per_client", "method"}``.
+    """
+    if not isinstance(kind, str):
+        raise TypeError(f"kind must be a name (str), not {type(kind).__name__}")
+    if kind not in CLIENT_KINDS:
+        raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(CLIENT_KINDS)}")
+    check_count("clients", clients, 1, MAX_CLIENTS)
+    timeout = check_seconds("timeout", timeout)
+    reader, method = _rss_reader()
+    if kind == "threads":
+        grown = _threads_waiting(clients, reader, timeout)
+    else:
+        grown = asyncio.run(asyncio.wait_for(_tasks_waiting(clients, reader), timeout))
+    return {"kind": kind, "clients": clients, "bytes_per_client": grown / clients, "method": method}
+
+
+def _rss_reader() -> tuple[Any, str]:
+    if os.path.exists("/proc/self/statm"):
+        page = os.sysconf("SC_PAGE_SIZE")
+
+        def current() -> int:
+            with open("/proc/self/statm") as statm:
+                return int(statm.read().split()[1]) * page
+
+        return current, "current RSS (/proc/self/statm)"
+    try:
+        import resource
+    except ImportError:
+        raise RuntimeError("cannot measure resident memory on this platform (no /proc, no resource module)") from None
+    unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB elsewhere
+
+    def peak() -> int:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
+
+    return peak, "peak RSS (resource.getrusage)"
+
+
+def _threads_waiting(clients: int, rss: Any, timeout: float) -> int:
+    release = threading.Event()
+    all_waiting = threading.Barrier(clients + 1, timeout=timeout)
+
+    def client() -> None:
+        try:
+            all_waiting.wait()
+        except threading.BrokenBarrierError:
+            return
+        release.wait(timeout)
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    before = rss()
+    try:
+        for thread in threads:
+            thread.start()
+        all_waiting.wait()
+        after = rss()
+    finally:
+        all_waiting.abort()
+        release.set()
+        for thread in threads:
+            if thread.ident is not None:
+                thread.join(timeout)
+    return after - before
+
+
+async def _tasks_waiting(clients: int, rss: Any) -> int:
+    release = asyncio.Event()
+    waiting = 0
+
+    async def client() -> None:
+        nonlocal waiting
+        waiting += 1
+        await release.wait()
+
+    before = rss()
+    tasks = [asyncio.create_task(client()) for _ in range(clients)]
+    try:
+        while waiting < clients:
+            await asyncio.sleep(0)
+        after = rss()
+    finally:
+        release.set()
+        await asyncio.gather(*tasks)
+    return after - before
+
+
+def plot_echo_scaling(results: Sequence[RunResult], *, show: bool = True) -> Figure:
+    """Wall time and CPU time per round trip against the number of concurrent clients (tasks).
+
+    ``results`` are :class:`RunResult` of one workload (normally ``echo``) on several executors
+    and task counts; each executor gets one line. The client axis and the wall-time axis are logarithmic.
+    """
+    if isinstance(results, RunResult) or not isinstance(results, (list, tuple)):
+        raise TypeError("results must be a list of RunResult")
+    if not results:
+        raise ValueError("results is empty: nothing to plot")
+    for r in results:
+        if not isinstance(r, RunResult):
+            raise TypeError(f"results must hold RunResult objects, not {type(r).__name__}")
+    results = [r for r in results if r.available]
+    if not results:
+        raise ValueError("none of the results is available: nothing to plot")
+    workloads = {r.workload for r in results}
+    if len(workloads) > 1:
+        raise ValueError(f"results mix workloads {sorted(workloads)}; plot one workload at a time")
+    sizes = {r.size for r in results}
+    if len(sizes) > 1:
+        raise ValueError(f"results mix sizes {sorted(sizes)}; use the same size for every run")
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for executor in dict.fromkeys(r.executor for r in results):
+        mine = sorted((r for r in results if r.executor == executor), key=lambda r: r.tasks)
+        clients = [r.tasks for r in mine]
+        color = COLORS.get(executor, "#333333")
+        left.plot(clients, [r.wall * 1000 for r in mine], "o-", color=color, label=executor)
+        right.plot(clients, [r.cpu / (r.tasks * r.size) * 1e6 for r in mine], "o-", color=color, label=executor)
+    unit = get_workload(results[0].workload).size_unit
+    left.set_yscale("log")
+    left.set_ylabel("wall time (ms, log scale)")
+    right.set_ylim(bottom=0)
+    right.set_ylabel("CPU time per round trip (µs)" if unit == "round trips" else f"CPU time per {unit} (µs)")
+    ticks = sorted({r.tasks for r in results})
+    for ax in (left, right):
+        ax.set_xscale("log")
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xlabel("concurrent clients (tasks)")
+        ax.legend(fontsize=8)
+    top = results[0]
+    build = "" if top.gil_enabled else ", GIL off"
+    fig.suptitle(
+        f"{top.workload}: {top.size} {unit} per client "
+        f"(Python {top.python}{build}, {top.cpu_count} CPUs)"
+    )
+    fig.tight_layout()
+    if show:
+        plt.show()
+    return fig
