@@ -16,8 +16,10 @@ Executors (``EXECUTORS``):
   (``concurrent.futures.InterpreterPoolExecutor``), from the ``interpreters-pep-734`` backport
   on 3.13. Elsewhere :func:`run` returns a result with ``available=False`` and the reason.
 
-Pools are started and warmed up (every worker has run a tiny task) before the clock starts;
-the start-up time is reported separately as ``startup``. The CPU time of a repeat is the sum
+Pools are started and warmed up before the clock starts (every worker has run the workload at
+size 1 a few times: CPython 3.11 specialises a function's bytecode only after it has been
+called 8 times, ``Include/internal/pycore_code.h``, so an unwarmed first executor would run
+slower code than the ones after it); the start-up time is reported separately as ``startup``. The CPU time of a repeat is the sum
 of its tasks' own CPU times (``time.thread_time`` in whichever thread, process or interpreter
 ran the task), except for asyncio, where all tasks share one thread and the process CPU time
 (``time.process_time``) of the repeat is used. **Effective parallelism** = CPU time / wall time:
@@ -45,6 +47,8 @@ EXECUTORS = ("sequential", "threads", "processes", "asyncio", "interpreters")
 START_METHODS = ("fork", "spawn", "forkserver")
 MAX_WORKERS = 64
 MAX_REPEAT = 100
+#: Calls of each workload before timing: more than the 8 after which CPython 3.11+ specialises bytecode.
+WARMUP_CALLS = 10
 #: Seconds the experiments' echo server waits before each reply (see utils.echo).
 ECHO_DELAY = 0.001
 
@@ -224,7 +228,7 @@ def run(
                 _record(result, wall, cpu, spans)
             return result
         started = time.perf_counter()
-        with _pool(executor, workers, start_method) as pool:
+        with _pool(executor, workers, start_method, workload, extra) as pool:
             result.startup = time.perf_counter() - started
             for _ in range(repeat):
                 wall, cpu, spans = _run_on_pool(pool, workload, size, tasks, extra, timeout)
@@ -263,8 +267,9 @@ class _Sequential:
 
 
 @contextlib.contextmanager
-def _pool(executor: str, workers: int, start_method: str | None) -> Iterator[Any]:
+def _pool(executor: str, workers: int, start_method: str | None, workload: str, extra: dict) -> Iterator[Any]:
     if executor == "sequential":
+        warm_up(workload, extra)
         yield _Sequential()
         return
     if executor == "threads":
@@ -274,13 +279,21 @@ def _pool(executor: str, workers: int, start_method: str | None) -> Iterator[Any
     else:
         pool = interpreter_pool_class()(max_workers=workers)  # type: ignore[misc]
     try:
-        # Warm up: start every worker (and import the workload module in it) before timing.
-        warm = [pool.submit(run_task, "sleep", 20) for _ in range(workers)]
+        # Start every worker and warm the workload up in it before timing (the short sleep in
+        # each warm-up task spreads them over all workers).
+        warm = [pool.submit(warm_up, workload, extra, 0.02) for _ in range(workers)]
         for future in warm:
             future.result(timeout=60)
         yield pool
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def warm_up(workload: str, extra: dict | None = None, pause: float = 0.0, calls: int = WARMUP_CALLS) -> None:
+    """Call ``workload`` at size 1 ``calls`` times (after sleeping ``pause`` seconds), untimed."""
+    time.sleep(pause)
+    for _ in range(calls):
+        run_task(workload, 1, extra)
 
 
 def _run_on_pool(pool: Any, workload: str, size: int, tasks: int, extra: dict, timeout: float):
