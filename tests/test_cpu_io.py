@@ -1,0 +1,173 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import json
+
+import matplotlib.pyplot as plt
+import pytest
+
+from utils import cpu_io
+from utils.cpu_io import (
+    compare_hashing,
+    compare_hashing_isolated,
+    compare_isolated,
+    plot_summary,
+    results_table,
+    run_hashing,
+)
+from utils.executors import RunResult
+from utils.workloads import MiB
+
+
+def result(executor, wall, cpu, workload="countdown", workers=2, **extra):
+    return RunResult(workload, executor, workers, 2, 1000, 1, wall_times=[wall], cpu_times=[cpu],
+                     python="3.11.7", cpu_count=2, **extra)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_compare_isolated_runs_every_executor_in_a_fresh_process():
+    results = compare_isolated("sleep", ["sequential", "threads"], workers=2, size=60, repeat=2)
+    sequential, threads = results
+    assert (sequential.executor, threads.executor) == ("sequential", "threads")
+    assert len(sequential.wall_times) == len(threads.wall_times) == 2
+    assert sequential.wall >= 2 * 0.06  # two 60 ms sleeps one after the other
+    assert threads.speedup_over(sequential) > 1.4  # the two waits overlap
+    assert threads.parallelism < 0.3  # waiting is not CPU work
+
+
+def test_compare_isolated_gives_every_executor_the_same_start(monkeypatch):
+    calls = []
+    monkeypatch.setattr(cpu_io, "run_isolated", lambda *args, **kwargs: calls.append((args, kwargs)) or args[1])
+    assert compare_isolated("countdown", ["sequential", "threads"], 2, size=10, repeat=1) == ["sequential", "threads"]
+    assert [args for args, _ in calls] == [("countdown", "sequential", 2), ("countdown", "threads", 2)]
+    assert all(kwargs["size"] == 10 and kwargs["repeat"] == 1 for _, kwargs in calls)
+
+
+@pytest.mark.parametrize(
+    "executors, error",
+    [("threads", TypeError), ([], ValueError), (["sequential", "fibers"], ValueError), (None, TypeError)],
+)
+def test_compare_isolated_rejects_bad_executors_before_starting_a_process(executors, error):
+    with pytest.raises(error):
+        compare_isolated("sleep", executors)
+
+
+def test_run_hashing_structure():
+    for executor in cpu_io.HASHING_EXECUTORS:
+        r = run_hashing(executor, 2, block=4096, mib_per_task=2, repeat=2)
+        assert (r.workload, r.executor, r.tasks, r.repeat) == ("sha256", executor, 2, 2)
+        assert r.workers == (1 if executor == "sequential" else 2)
+        assert r.size == 2 * MiB // 4096  # blocks per task
+        assert len(r.wall_times) == len(r.cpu_times) == 2 and r.cpu > 0
+        assert len(r.task_spans) == 2 and all(0 <= s <= e for s, e in r.task_spans)
+
+
+def test_small_blocks_keep_the_gil_so_threads_use_at_most_about_one_cpu():
+    threads = run_hashing("threads", 2, block=1024, mib_per_task=16, repeat=3)
+    if not threads.gil_enabled:
+        pytest.skip("GIL off: threads may hash in parallel whatever the block size")
+    # Blocks under 2048 bytes are hashed with the GIL held (HASHLIB_GIL_MINSIZE, Modules/hashlib.h).
+    assert threads.parallelism < 1.3
+
+
+def test_sequential_hashing_keeps_one_cpu_at_most():
+    sequential = run_hashing("sequential", 2, block=MiB, mib_per_task=16, repeat=2)
+    assert sequential.parallelism < 1.3  # one thread cannot be on two CPUs at once
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [(dict(executor="processes"), ValueError), (dict(executor="fibers"), ValueError),
+     (dict(executor="threads", workers=0), ValueError), (dict(executor="threads", block=0), ValueError),
+     (dict(executor="threads", block="1024"), TypeError), (dict(executor="threads", mib_per_task=10**6), ValueError),
+     (dict(executor="threads", repeat=0), ValueError), (dict(executor="threads", timeout=0), ValueError)],
+)
+def test_run_hashing_rejects_bad_arguments(kwargs, error):
+    with pytest.raises(error):
+        run_hashing(**kwargs)
+
+
+def test_compare_hashing_is_keyed_by_block_and_ordered_by_executor():
+    data = compare_hashing(blocks=[1024, 8192], workers=2, mib_per_task=1, repeat=1)
+    assert list(data) == ["1024", "8192"]
+    assert json.loads(json.dumps(data)) == data
+    for block, items in data.items():
+        assert [item["executor"] for item in items] == ["sequential", "threads"]
+        assert items[0]["size"] == MiB // int(block)
+
+
+def test_compare_hashing_isolated_returns_run_results_per_block():
+    by_block = compare_hashing_isolated(blocks=(1024, MiB), workers=2, mib_per_task=2, repeat=1)
+    assert list(by_block) == [1024, MiB]
+    assert all(isinstance(r, RunResult) for results in by_block.values() for r in results)
+    assert by_block[MiB][0].size == 2 and by_block[1024][0].size == 2048
+
+
+@pytest.mark.parametrize("blocks, error", [(1024, TypeError), ("1024", TypeError), ([], ValueError), ([0], ValueError)])
+def test_compare_hashing_rejects_bad_blocks(blocks, error):
+    with pytest.raises(error):
+        compare_hashing_isolated(blocks=blocks)
+
+
+def test_results_table_speedups_are_over_the_first_result():
+    table = results_table([result("sequential", 2.0, 2.0), result("threads", 2.2, 2.0), result("processes", 1.0, 2.0)])
+    header, seq, thr, proc = table.splitlines()
+    assert "speedup" in header and "eff. parallelism" in header
+    assert seq.split()[0] == "sequential" and "1.00x" in seq
+    assert "0.91x" in thr and thr.endswith("0.91")  # 2.0 / 2.2
+    assert "2.00x" in proc and proc.endswith("2.00")
+
+
+def test_results_table_labels_and_unavailable_rows():
+    missing = RunResult("countdown", "interpreters", 2, 2, 10, 1, available=False, reason="needs 3.14")
+    table = results_table([result("sequential", 1.0, 1.0), missing], labels=["one by one", "subinterpreters"])
+    assert table.splitlines()[1].startswith("one by one")
+    assert "subinterpreters" in table and "not available: needs 3.14" in table
+
+
+@pytest.mark.parametrize(
+    "args, error",
+    [(([],), ValueError), ((result("sequential", 1, 1),), TypeError), (([{"wall": 1}],), TypeError),
+     (([result("sequential", 1, 1)], ["a", "b"]), ValueError), (([result("sequential", 1, 1)], "a"), ValueError)],
+)
+def test_results_table_rejects_bad_input(args, error):
+    with pytest.raises(error):
+        results_table(*args)
+
+
+def test_plot_summary_draws_one_bar_per_compared_result():
+    groups = {
+        "countdown": [result("sequential", 2.0, 2.0), result("threads", 2.0, 2.0), result("processes", 1.0, 2.0)],
+        "sleep": [result("sequential", 2.0, 0.0, "sleep"), result("threads", 1.0, 0.0, "sleep")],
+    }
+    fig = plot_summary(groups, show=False)
+    left, right = fig.axes
+    assert sorted(p.get_height() for p in left.patches) == pytest.approx([1.0, 2.0, 2.0])  # speedups
+    assert sorted(p.get_height() for p in right.patches) == pytest.approx([0.0, 1.0, 2.0])  # parallelism
+    assert [t.get_text() for t in left.get_xticklabels()] == ["countdown", "sleep"]
+    assert any(line.get_ydata()[0] == 2 and line.get_linestyle() == "--" for line in left.lines)  # ideal
+    assert "Python 3.11.7" in fig._suptitle.get_text() and "2 CPUs" in fig._suptitle.get_text()
+    centres = sorted(p.get_x() + p.get_width() / 2 for p in left.patches)
+    assert centres == pytest.approx([-0.2, 0.2, 1.0])  # each group's bars centred on its tick
+
+
+def test_plot_summary_skips_unavailable_results():
+    missing = RunResult("countdown", "interpreters", 2, 2, 10, 1, available=False, reason="no", python="3.11.7")
+    fig = plot_summary({"countdown": [result("sequential", 1.0, 1.0), missing]}, show=False)
+    assert len(fig.axes[0].patches) == 0
+
+
+@pytest.mark.parametrize(
+    "groups, error",
+    [({}, TypeError), ([result("sequential", 1, 1)], TypeError), ({"a": [result("sequential", 1, 1)]}, ValueError),
+     ({"a": "not results"}, TypeError)],
+)
+def test_plot_summary_rejects_bad_groups(groups, error):
+    with pytest.raises(error):
+        plot_summary(groups, show=False)
