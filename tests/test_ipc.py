@@ -1,0 +1,198 @@
+import json
+import os
+import pickle
+import subprocess
+import sys
+import time
+import types
+import zlib
+from multiprocessing import shared_memory
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from utils import ipc  # noqa: E402
+from utils.ipc import IpcCost, SharedVsCopy, TaskOverhead  # noqa: E402
+from utils.workloads import sleep  # noqa: E402
+
+THIS = ".".join(map(str, sys.version_info[:3]))
+SHM = "/dev/shm"
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def unimportable_square():
+    """A function whose module exists only in this process: a stand-in for one defined in a notebook."""
+    name = "gil_course_not_importable"
+    module = types.ModuleType(name)
+
+    def square(x):
+        return x * x
+
+    square.__module__, square.__qualname__ = name, "square"
+    module.square = square
+    sys.modules[name] = module
+    yield square
+    del sys.modules[name]
+
+
+def shared_blocks() -> set[str]:
+    return set(os.listdir(SHM)) if os.path.isdir(SHM) else set()
+
+
+def test_worker_functions():
+    assert ipc.echo(b"abc") == b"abc" and ipc.square(7) == 49
+    assert ipc.checksum(b"hello") == zlib.crc32(b"hello")
+    block = shared_memory.SharedMemory(create=True, size=1000)
+    try:
+        block.buf[:1000] = bytes(range(200)) * 5
+        assert ipc.checksum_shared(block.name, 100, 700) == zlib.crc32(bytes(block.buf[100:700]))
+    finally:
+        block.close()
+        block.unlink()
+    for func in (ipc.echo, ipc.square, ipc.checksum, ipc.checksum_shared):
+        assert pickle.loads(pickle.dumps(func)) is func  # importable: every start method can load them
+
+
+def test_payload_sizes_match_their_pickles():
+    assert len(ipc.make_payload("bytes", 2)) == 2 * ipc.MiB
+    for kind in ipc.KINDS:
+        pickled = len(pickle.dumps(ipc.make_payload(kind, 1)))
+        assert 0.99 * ipc.MiB <= pickled <= 1.01 * ipc.MiB, (kind, pickled)
+    assert all(isinstance(x, float) for x in ipc.make_payload("list", 0.01))
+
+
+def test_task_overhead_structure_and_chunking():
+    result = ipc.task_overhead(tasks=1000, size=50, chunksizes=[1, 100], start_method="fork", repeat=2, isolated=False)
+    assert result.start_method == "fork" and result.chunksizes == [1, 100] and result.python == THIS
+    assert len(result.sequential_times) == 2 and [len(t) for t in result.pool_times] == [2, 2]
+    assert list(result.per_task_us()) == ["sequential", "chunksize=1", "chunksize=100"]
+    # One message per task against one per 100 tasks: a wide margin, even on a busy machine.
+    assert result.pooled[1] < result.pooled[0]
+    assert result.speedup(100) > result.speedup(1)
+    with pytest.raises(ValueError, match="was not measured"):
+        result.speedup(7)
+    assert TaskOverhead.from_dict(json.loads(json.dumps(result.to_dict()))) == result
+    assert "chunksize=100" in result.describe()
+
+
+def test_ipc_cost_grows_with_size_and_threads_copy_nothing():
+    result = ipc.ipc_cost(sizes=[0.1, 4], kinds=["bytes", "list"], start_method="fork", repeat=2, isolated=False)
+    assert result.kinds == ["bytes", "list"] and result.sizes == [0.1, 4.0]
+    for kind in result.kinds:
+        assert result.pickled_mb[kind] == pytest.approx([0.1, 4], rel=0.02)
+        assert result.round_trip[kind][1] > result.round_trip[kind][0]  # 40 times the data
+        assert all(t > 0 for t in result.pickling[kind])
+        assert len(result.ms_per_mb(kind)) == 2
+    assert len(result.thread_round_trip) == 2
+    assert result.round_trip["bytes"][1] > 5 * result.thread_round_trip[1]
+    with pytest.raises(ValueError):
+        result.ms_per_mb("dict")
+    assert IpcCost.from_dict(json.loads(json.dumps(result.to_dict()))) == result
+    assert "to a thread" in result.describe()
+
+
+def test_shared_memory_experiment_checksums_and_unlinks():
+    before = shared_blocks()
+    result = ipc.shared_vs_copy(megabytes=8, workers=2, start_method="fork", repeat=2, isolated=False)
+    assert result.checksums_match and len(result.copy_times) == len(result.shared_times) == 2
+    assert result.copy > 0 and result.shared > 0
+    assert SharedVsCopy.from_dict(json.loads(json.dumps(result.to_dict()))) == result
+    assert shared_blocks() <= before, "a shared-memory block was left behind"
+
+
+def test_shared_memory_is_unlinked_when_the_pool_fails(monkeypatch):
+    def broken_pool(*args, **kwargs):
+        raise RuntimeError("no pool today")
+
+    monkeypatch.setattr(ipc, "_process_pool", broken_pool)
+    before = shared_blocks()
+    with pytest.raises(RuntimeError, match="no pool today"):
+        ipc.shared_vs_copy(megabytes=1, repeat=1, isolated=False)
+    assert shared_blocks() <= before
+
+
+def test_isolated_runs_come_back_as_results():
+    result = ipc.task_overhead(tasks=20, size=20, chunksizes=[1, 5], repeat=1)
+    assert isinstance(result, TaskOverhead) and result.python == THIS and result.tasks == 20
+
+
+def test_a_function_workers_cannot_import(unimportable_square):
+    data = pickle.dumps(unimportable_square)
+    assert ipc.unpickle_in_fresh_interpreter(data) == "failed: ModuleNotFoundError"
+    assert ipc.unpickle_in_fresh_interpreter(pickle.dumps(ipc.square)) == "loaded"
+    start = time.perf_counter()
+    assert ipc.call_in_new_pool(unimportable_square, 3, "spawn", timeout=30) == "failed: BrokenProcessPool"
+    assert ipc.call_in_new_pool(unimportable_square, 3, "fork", timeout=30) == "returned 9"  # a copy of this process
+    assert ipc.call_in_new_pool(ipc.square, 3, "spawn", timeout=30) == "returned 9"
+    assert time.perf_counter() - start < 30
+
+
+def test_a_task_that_outlives_its_timeout_is_killed():
+    start = time.perf_counter()
+    assert ipc.call_in_new_pool(sleep, 20_000, "fork", timeout=0.5) == "failed: TimeoutError"
+    assert time.perf_counter() - start < 10
+
+
+def test_plots():
+    overhead = TaskOverhead(100, 50, 2, "fork", [1, 10], [0.01, 0.012], [[0.03, 0.031], [0.008, 0.009]], "3.11.7", 2)
+    fig = ipc.plot_task_overhead(overhead, show=False)
+    ax = fig.axes[0]
+    assert [p.get_height() for p in ax.patches] == pytest.approx([11, 30.5, 8.5])
+    assert "Python 3.11.7, 2 CPUs" in ax.get_title()
+    cost = IpcCost([1, 4], ["bytes"], "fork", 1, {"bytes": [1, 4]}, {"bytes": [0.01, 0.04]},
+                   {"bytes": [0.002, 0.008]}, [1e-5, 1e-5], "3.11.7", 2)
+    fig = ipc.plot_ipc_cost(cost, show=False)
+    left, right = fig.axes
+    assert len(left.lines) == 3 and len(right.lines) == 1
+    assert list(right.lines[0].get_ydata()) == pytest.approx([10, 10])
+    with pytest.raises(TypeError):
+        ipc.plot_task_overhead(cost, show=False)
+    with pytest.raises(TypeError):
+        ipc.plot_ipc_cost(overhead, show=False)
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda: ipc.task_overhead(tasks=0, isolated=False), ValueError),
+        (lambda: ipc.task_overhead(tasks=10, chunksizes=[0], isolated=False), ValueError),
+        (lambda: ipc.task_overhead(tasks=10, chunksizes=[11], isolated=False), ValueError),
+        (lambda: ipc.task_overhead(chunksizes="10", isolated=False), TypeError),
+        (lambda: ipc.task_overhead(start_method="thread", isolated=False), ValueError),
+        (lambda: ipc.task_overhead(repeat=0, isolated=False), ValueError),
+        (lambda: ipc.ipc_cost(sizes=[], isolated=False), ValueError),
+        (lambda: ipc.ipc_cost(sizes=[0], isolated=False), ValueError),
+        (lambda: ipc.ipc_cost(sizes=[1000], isolated=False), ValueError),
+        (lambda: ipc.ipc_cost(sizes=["1"], isolated=False), TypeError),
+        (lambda: ipc.ipc_cost(sizes=4, isolated=False), TypeError),
+        (lambda: ipc.ipc_cost(kinds=["dict"], isolated=False), ValueError),
+        (lambda: ipc.ipc_cost(kinds="bytes", isolated=False), TypeError),
+        (lambda: ipc.ipc_cost(timeout=0, isolated=False), ValueError),
+        (lambda: ipc.shared_vs_copy(megabytes=-1, isolated=False), ValueError),
+        (lambda: ipc.shared_vs_copy(workers=0, isolated=False), ValueError),
+        (lambda: ipc.make_payload("bytes", float("nan")), ValueError),
+        (lambda: ipc.call_in_new_pool(42, 3, "spawn"), TypeError),
+        (lambda: ipc.call_in_new_pool(ipc.square, 3, None), ValueError),
+        (lambda: ipc.call_in_new_pool(ipc.square, 3, "threads"), ValueError),
+        (lambda: ipc.unpickle_in_fresh_interpreter("text"), TypeError),
+    ],
+)
+def test_bad_arguments(call, error):
+    with pytest.raises(error):
+        call()
+
+
+def test_importing_starts_nothing_and_skips_matplotlib():
+    code = "import sys, threading, utils.ipc; print('matplotlib' in sys.modules, threading.active_count())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout.split()
+    assert out == ["False", "1"]
