@@ -41,8 +41,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator
 
 from utils import environment
-from utils.executors import RunResult
-from utils.plots import COLORS
+from utils.executors import RunResult, check_results
+from utils.plots import COLORS, caption, finish
 from utils.validation import check_count, check_seconds
 from utils.workloads import check_size, countdown, get_workload
 
@@ -297,14 +297,7 @@ def plot_echo_scaling(results: Sequence[RunResult], *, show: bool = True) -> Fig
     ``results`` are :class:`RunResult` of one workload (normally ``echo``) on several executors
     and task counts; each executor gets one line. The client axis and the wall-time axis are logarithmic.
     """
-    if isinstance(results, RunResult) or not isinstance(results, (list, tuple)):
-        raise TypeError("results must be a list of RunResult")
-    if not results:
-        raise ValueError("results is empty: nothing to plot")
-    for r in results:
-        if not isinstance(r, RunResult):
-            raise TypeError(f"results must hold RunResult objects, not {type(r).__name__}")
-    results = [r for r in results if r.available]
+    results = [r for r in check_results(results) if r.available]
     if not results:
         raise ValueError("none of the results is available: nothing to plot")
     workloads = {r.workload for r in results}
@@ -334,12 +327,5 @@ def plot_echo_scaling(results: Sequence[RunResult], *, show: bool = True) -> Fig
         ax.set_xlabel("concurrent clients (tasks)")
         ax.legend(fontsize=8)
     top = results[0]
-    build = "" if top.gil_enabled else ", GIL off"
-    fig.suptitle(
-        f"{top.workload}: {top.size} {unit} per client "
-        f"(Python {top.python}{build}, {top.cpu_count} CPUs)"
-    )
-    fig.tight_layout()
-    if show:
-        plt.show()
-    return fig
+    fig.suptitle(f"{top.workload}: {top.size} {unit} per client ({caption(top)})")
+    return finish(fig, show)

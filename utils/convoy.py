@@ -365,6 +365,8 @@ def plot_sweep(sweep: Sweep, *, show: bool = True):
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+    from utils.plots import caption, finish
+
     if not isinstance(sweep, Sweep):
         raise TypeError(f"sweep must be a Sweep, not {type(sweep).__name__}")
     if not sweep.results:
@@ -401,10 +403,7 @@ def plot_sweep(sweep: Sweep, *, show: bool = True):
     right.set_xlabel("switch interval (ms)")
     right.set_ylabel("CPU threads' work rate\n(share of one thread alone)")
     right.legend(fontsize=8)
-    where = f"Python {first.python}{'' if first.gil_enabled else ', GIL off'}, {first.cpu_count} CPUs"
+    where = caption(first)
     threads = f"{first.cpu_threads} CPU thread{'s' if first.cpu_threads > 1 else ''}"
     fig.suptitle(f"Switch interval vs latency and CPU work: 1 I/O thread, {threads} ({where})", fontsize=10)
-    fig.tight_layout()
-    if show:
-        plt.show()
-    return fig
+    return finish(fig, show)

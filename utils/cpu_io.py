@@ -20,7 +20,7 @@ import time
 from typing import TYPE_CHECKING, Any, Sequence
 
 from utils import environment
-from utils.executors import RunResult, check_executor, check_workers
+from utils.executors import RunResult, check_executor, check_results, check_workers
 from utils.isolation import call_isolated, run_isolated
 from utils.validation import check_count, check_seconds
 from utils.workloads import MiB, run_task
@@ -181,21 +181,10 @@ def _check_blocks(blocks: Sequence[int]) -> list[int]:
     return [check_count("block", block, 1, 64 * MiB) for block in blocks]
 
 
-def _check_results(results: Sequence[RunResult]) -> list[RunResult]:
-    if isinstance(results, RunResult) or not isinstance(results, (list, tuple)):
-        raise TypeError("results must be a list of RunResult, the baseline first")
-    if not results:
-        raise ValueError("results is empty")
-    for item in results:
-        if not isinstance(item, RunResult):
-            raise TypeError(f"results must hold RunResult objects, not {type(item).__name__}")
-    return list(results)
-
-
 def results_table(results: Sequence[RunResult], labels: Sequence[str] | None = None) -> str:
     """A text table: wall time (median, ± half the spread), CPU time, speedup over the FIRST result
     (the baseline) and effective parallelism (CPU time / wall time), one row per result."""
-    results = _check_results(results)
+    results = check_results(results)
     if labels is None:
         labels = [result.label for result in results]
     elif isinstance(labels, str) or len(labels) != len(results):
@@ -224,11 +213,11 @@ def plot_summary(groups: dict[str, Sequence[RunResult]], *, show: bool = True) -
     """
     import matplotlib.pyplot as plt
 
-    from utils.plots import COLORS
+    from utils.plots import COLORS, caption, finish
 
     if not isinstance(groups, dict) or not groups:
         raise TypeError("groups must be a non-empty dict: name -> list of RunResult (baseline first)")
-    checked = {name: _check_results(results) for name, results in groups.items()}
+    checked = {name: check_results(results) for name, results in groups.items()}
     for name, results in checked.items():
         if len(results) < 2:
             raise ValueError(f"group {name!r} needs a baseline and at least one result to compare")
@@ -257,10 +246,6 @@ def plot_summary(groups: dict[str, Sequence[RunResult]], *, show: bool = True) -
         heights = [p.get_height() for p in ax.patches if not math.isnan(p.get_height())]
         ax.set_ylim(0, max([ideal, *heights]) * 1.45)  # room for the legend above the bars
         ax.legend(loc="upper left", fontsize=8, ncol=3)
-    build = "" if first.gil_enabled else ", GIL off"
     fig.suptitle(f"{first.tasks} tasks on {max(r.workers for rs in checked.values() for r in rs)} workers "
-                 f"(Python {first.python}{build}, {ideal} CPUs)")
-    fig.tight_layout()
-    if show:
-        plt.show()
-    return fig
+                 f"({caption(first)})")
+    return finish(fig, show)

@@ -37,7 +37,7 @@ import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from utils import environment
 from utils.validation import check_count, check_seconds
@@ -131,6 +131,18 @@ class RunResult:
             f"{self.label:<22} wall {self.wall:7.3f} s (±{self.spread * 50:.0f}%)  "
             f"CPU {self.cpu:7.3f} s  effective parallelism {self.parallelism:4.2f}"
         )
+
+
+def check_results(results: Sequence[RunResult]) -> list[RunResult]:
+    """A non-empty list or tuple of :class:`RunResult`, or a clear TypeError/ValueError."""
+    if isinstance(results, RunResult) or not isinstance(results, (list, tuple)):
+        raise TypeError("results must be a list of RunResult")
+    if not results:
+        raise ValueError("results is empty: nothing to show")
+    for item in results:
+        if not isinstance(item, RunResult):
+            raise TypeError(f"results must hold RunResult objects, not {type(item).__name__}")
+    return list(results)
 
 
 def interpreter_pool_class() -> type | None:

@@ -591,13 +591,6 @@ def unpickle_in_fresh_interpreter(data: bytes, *, timeout: float = 30.0) -> str:
 # --- Plots (matplotlib is imported only here) ------------------------------------------------------
 
 
-def _finish(fig: Any, show: bool) -> Any:
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    if show:
-        plt.show()
-    return fig
 
 
 def plot_task_overhead(result: TaskOverhead, *, show: bool = True) -> Any:
@@ -605,6 +598,8 @@ def plot_task_overhead(result: TaskOverhead, *, show: bool = True) -> Any:
     if not isinstance(result, TaskOverhead):
         raise TypeError(f"result must be a TaskOverhead, not {type(result).__name__}")
     import matplotlib.pyplot as plt
+
+    from utils.plots import finish
 
     labels = ["sequential"] + [f"pool\nchunksize={c}" for c in result.chunksizes]
     walls = [result.sequential * 1000] + [w * 1000 for w in result.pooled]
@@ -617,7 +612,7 @@ def plot_task_overhead(result: TaskOverhead, *, show: bool = True) -> Any:
     ax.set_ylim(0, max(walls) * 1.2)
     ax.set_title(f"{result.tasks} tiny tasks (primes({result.size})), {result.workers} workers "
                  f"(Python {result.python}, {result.cpu_count} CPUs)", fontsize=10)
-    return _finish(fig, show)
+    return finish(fig, show)
 
 
 def plot_ipc_cost(result: IpcCost, *, show: bool = True) -> Any:
@@ -625,6 +620,8 @@ def plot_ipc_cost(result: IpcCost, *, show: bool = True) -> Any:
     if not isinstance(result, IpcCost):
         raise TypeError(f"result must be an IpcCost, not {type(result).__name__}")
     import matplotlib.pyplot as plt
+
+    from utils.plots import finish
     from matplotlib.ticker import NullLocator
 
     colors = {"bytes": "#2ca02c", "list": "#d62728"}
@@ -650,4 +647,4 @@ def plot_ipc_cost(result: IpcCost, *, show: bool = True) -> Any:
     right.legend(fontsize=8)
     fig.suptitle(f"Sending data to a worker process and back ({result.start_method}; "
                  f"Python {result.python}, {result.cpu_count} CPUs)", fontsize=11)
-    return _finish(fig, show)
+    return finish(fig, show)

@@ -14,7 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from utils import environment
-from utils.executors import RunResult
+from utils.executors import RunResult, check_results
 from utils.timeline import Timeline
 
 _MPL = tuple(int(part) for part in matplotlib.__version__.split(".")[:2])
@@ -28,24 +28,14 @@ COLORS = {
 }
 
 
-def _where(results: Sequence[RunResult] | Timeline) -> str:
-    first = results if isinstance(results, Timeline) else results[0]
-    build = "" if first.gil_enabled else ", GIL off"
-    return f"Python {first.python}{build}, {first.cpu_count} CPUs"
+def caption(result: object) -> str:
+    """"Python 3.x.y[, GIL off], N CPUs" for anything carrying ``python``, ``gil_enabled``, ``cpu_count``."""
+    build = "" if getattr(result, "gil_enabled", True) else ", GIL off"
+    return f"Python {result.python}{build}, {result.cpu_count} CPUs"
 
 
-def _check_results(results: Sequence[RunResult]) -> list[RunResult]:
-    if isinstance(results, RunResult) or not isinstance(results, (list, tuple)):
-        raise TypeError("results must be a list of RunResult")
-    if not results:
-        raise ValueError("results is empty: nothing to plot")
-    for r in results:
-        if not isinstance(r, RunResult):
-            raise TypeError(f"results must hold RunResult objects, not {type(r).__name__}")
-    return list(results)
-
-
-def _finish(fig: Figure, show: bool) -> Figure:
+def finish(fig: Figure, show: bool = True) -> Figure:
+    """Lay the figure out, show it if ``show`` (so a notebook cell draws it once), and return it."""
     fig.tight_layout()
     if show:
         plt.show()
@@ -57,7 +47,7 @@ def plot_comparison(results: Sequence[RunResult], *, show: bool = True) -> Figur
 
     Both panels mark the ideal (the CPU count) and 1 (no gain).
     """
-    results = [r for r in _check_results(results) if r.available]
+    results = [r for r in check_results(results) if r.available]
     if not results:
         raise ValueError("none of the results is available: nothing to plot")
     baseline, ideal = results[0], results[0].cpu_count
@@ -75,13 +65,13 @@ def plot_comparison(results: Sequence[RunResult], *, show: bool = True) -> Figur
         ax.tick_params(axis="x", labelrotation=20)
         ax.legend(loc="upper left", fontsize=8)
     first = results[0]
-    fig.suptitle(f"{first.workload} × {first.tasks} tasks, {max(r.workers for r in results)} workers ({_where(results)})")
-    return _finish(fig, show)
+    fig.suptitle(f"{first.workload} × {first.tasks} tasks, {max(r.workers for r in results)} workers ({caption(first)})")
+    return finish(fig, show)
 
 
 def plot_scaling(results: Sequence[RunResult], baseline: RunResult, *, show: bool = True) -> Figure:
     """Speedup and effective parallelism against the number of workers, one line per executor."""
-    results = [r for r in _check_results(results) if r.available]
+    results = [r for r in check_results(results) if r.available]
     if not isinstance(baseline, RunResult):
         raise TypeError(f"baseline must be a RunResult, not {type(baseline).__name__}")
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
@@ -99,8 +89,8 @@ def plot_scaling(results: Sequence[RunResult], baseline: RunResult, *, show: boo
         ax.set_xlabel("workers")
         ax.set_ylabel(name)
         ax.legend(fontsize=8)
-    fig.suptitle(f"{baseline.workload}: scaling with workers ({_where(results)})")
-    return _finish(fig, show)
+    fig.suptitle(f"{baseline.workload}: scaling with workers ({caption(baseline)})")
+    return finish(fig, show)
 
 
 def plot_timeline(timeline: Timeline, *, ax: Axes | None = None, show: bool = True) -> Figure:
@@ -120,10 +110,10 @@ def plot_timeline(timeline: Timeline, *, ax: Axes | None = None, show: bool = Tr
     ax.set_xlabel("time (ms)")
     ax.set_title(
         f"{timeline.workload}: {timeline.turns} turns, running together {timeline.overlap:.0%} of the time, "
-        f"switch interval {timeline.switch_interval * 1000:g} ms ({_where(timeline)})",
+        f"switch interval {timeline.switch_interval * 1000:g} ms ({caption(timeline)})",
         fontsize=9,
     )
-    return _finish(fig, show)
+    return finish(fig, show)
 
 
 def plot_latencies(latencies: dict[str, Sequence[float]], *, title: str = "", show: bool = True) -> Figure:
@@ -143,4 +133,4 @@ def plot_latencies(latencies: dict[str, Sequence[float]], *, title: str = "", sh
     info = environment.python_info()
     where = f"Python {info.version}{'' if info.gil_enabled else ', GIL off'}, {info.usable_cpus} CPUs"
     ax.set_title(f"{title or 'Latency distributions'} ({where})", fontsize=10)
-    return _finish(fig, show)
+    return finish(fig, show)
