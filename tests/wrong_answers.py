@@ -23,4 +23,219 @@ WRONG_ANSWERS: dict[str, dict[str, list[str]]] = {
             "none_is_immortal = 'yes'",
         ],
     },
+    "03_inside_the_gil": {
+        "task1-answer": [
+            'switch_inside = {"add_through_call"}  # only calls to Python functions',
+            'switch_inside = {"add_through_call", "add_abs", "add_len"}  # every call (true on 3.10 only)',
+            "switch_inside = set()  # since 3.10 nothing switches inside a read-modify-write",
+            'switch_inside = set(gil_internals.LOOPS)  # += is three instructions, so every loop',
+            'switch_inside = ["add_through_call", "add_abs"]  # a list, not a set',
+        ],
+        "task2-answer": [
+            # Keeps the load and the store in the window.
+            "def between(func, name):\n    ins = list(dis.get_instructions(func))\n"
+            "    start = next(i for i, x in enumerate(ins) if x.opname.startswith('LOAD_') and x.argval == name)\n"
+            "    end = next(i for i, x in enumerate(ins) if i > start and x.opname.startswith('STORE_') and x.argval == name)\n"
+            "    return [x.opname for x in ins[start:end + 1]]",
+            # Takes the first store anywhere, not the first one after the load.
+            "def between(func, name):\n    ins = list(dis.get_instructions(func))\n"
+            "    start = [i for i, x in enumerate(ins) if x.opname.startswith('LOAD_') and x.argval == name]\n"
+            "    end = [i for i, x in enumerate(ins) if x.opname.startswith('STORE_') and x.argval == name]\n"
+            "    if not start or not end:\n        raise ValueError(name)\n"
+            "    return [x.opname for x in ins[start[0] + 1:end[0]]]",
+            # Only attributes: LOAD_ATTR / STORE_ATTR.
+            "def between(func, name):\n    ins = list(dis.get_instructions(func))\n"
+            "    for s, x in enumerate(ins):\n        if x.opname == 'LOAD_ATTR' and x.argval == name:\n"
+            "            for e in range(s + 1, len(ins)):\n"
+            "                if ins[e].opname == 'STORE_ATTR' and ins[e].argval == name:\n"
+            "                    return [y.opname for y in ins[s + 1:e]]\n    raise ValueError(name)",
+            # Returns the instructions, not their names.
+            "def between(func, name):\n    ins = list(dis.get_instructions(func))\n"
+            "    start = next(i for i, x in enumerate(ins) if x.opname.startswith('LOAD_') and x.argval == name)\n"
+            "    end = next(i for i, x in enumerate(ins) if i > start and x.opname.startswith('STORE_') and x.argval == name)\n"
+            "    return ins[start + 1:end]",
+            # Returns an empty list instead of raising ValueError.
+            "def between(func, name):\n    ins = list(dis.get_instructions(func))\n"
+            "    for s, x in enumerate(ins):\n        if x.opname.startswith('LOAD_') and x.argval == name:\n"
+            "            for e in range(s + 1, len(ins)):\n"
+            "                if ins[e].opname.startswith('STORE_') and ins[e].argval == name:\n"
+            "                    return [y.opname for y in ins[s + 1:e]]\n    return []",
+        ],
+        "task3-answer": [
+            # Counts turns (bars) instead of hand-overs.
+            "sweep = gil_internals.sweep_switch_intervals((0.001, 0.02), repeat=3)\n"
+            "rates = {i: statistics.median(t.turns / t.wall for t in ts) for i, ts in sweep.items()}\n"
+            "max_rates = {i: 1 / i for i in sweep}",
+            # Hand-overs per run, not per second.
+            "sweep = gil_internals.sweep_switch_intervals((0.001, 0.02), repeat=3)\n"
+            "rates = gil_internals.median_handovers(sweep)\nmax_rates = {i: 1 / i for i in sweep}",
+            # Thinks two threads share the limit.
+            "sweep = gil_internals.sweep_switch_intervals((0.001, 0.02), repeat=3)\n"
+            "rates = {i: statistics.median(gil_internals.handovers(t) / t.wall for t in ts) for i, ts in sweep.items()}\n"
+            "max_rates = {i: 1 / i / 2 for i in sweep}  # two threads share the hand-overs",
+        ],
+        "task4-answer": [
+            "parallelism = {i: statistics.median(sum(t.busy()) / t.wall for t in ts) for i, ts in sweep.items()}\n"
+            "shorter_interval = 'together'",
+            "parallelism = {i: statistics.median(max(t.busy()) / t.wall for t in ts) for i, ts in sweep.items()}\n"
+            "shorter_interval = 'turns'",
+            "parallelism = {i: statistics.median(sum(t.busy()) / t.wall for t in ts) for i, ts in sweep.items()}\n"
+            "shorter_interval = 'no_gil'",
+        ],
+    },
+    "06_fairness_and_latency": {
+        "task1-answer": [
+            # Two CPUs, so the threads surely run side by side.
+            'latency_with_cpu_thread = "about the same"\nextra_wait_set_by = "nothing"',
+            # Right direction, wrong cause: thinks the I/O thread waits until the CPU thread is done.
+            'latency_with_cpu_thread = "higher"\nextra_wait_set_by = "the CPU thread\'s whole run"',
+        ],
+        "task2-answer": [
+            # Upside down.
+            "alone = isolated_latencies(requests=100, cpu_threads=0)\n"
+            "loaded = isolated_latencies(requests=100, cpu_threads=1)\n"
+            "slowdown_ratio = statistics.median(alone.latencies) / statistics.median(loaded.latencies)",
+            # Means instead of medians.
+            "alone = isolated_latencies(requests=100, cpu_threads=0)\n"
+            "loaded = isolated_latencies(requests=100, cpu_threads=1)\n"
+            "slowdown_ratio = statistics.mean(loaded.latencies) / statistics.mean(alone.latencies)",
+            # Forgot the CPU thread: both runs alone.
+            "alone = isolated_latencies(requests=100)\nloaded = isolated_latencies(requests=100)\n"
+            "slowdown_ratio = statistics.median(loaded.latencies) / statistics.median(alone.latencies)",
+            # The tail instead of the median.
+            "alone = isolated_latencies(requests=100, cpu_threads=0)\n"
+            "loaded = isolated_latencies(requests=100, cpu_threads=1)\nslowdown_ratio = loaded.p95 / alone.p95",
+        ],
+        "task3-answer": [
+            # A longer interval "lets each thread get more done".
+            "lowest_latency_interval = 0.02\n"
+            "tuned = isolated_latencies(requests=100, cpu_threads=1, switch_interval=lowest_latency_interval)",
+            "lowest_latency_interval = 0.005  # the default must be tuned best\n"
+            "tuned = isolated_latencies(requests=100, cpu_threads=1, switch_interval=lowest_latency_interval)",
+            # Right prediction, but the measurement forgot to pass it.
+            "lowest_latency_interval = 0.0005\ntuned = isolated_latencies(requests=100, cpu_threads=1)",
+        ],
+        "task4-answer": ['removes_the_wait = "a"', 'removes_the_wait = "b"', 'removes_the_wait = "d"'],
+    },
+    "07_deadlocks": {
+        "task1-answer": [
+            "lock_again = True  # the thread already holds it\nrlock_again = True",
+            "lock_again = True\nrlock_again = False  # swapped",
+        ],
+        "task2-answer": [
+            # The original: locks in argument order.
+            "def transfer(a, b, amount):\n    with a.lock:\n        with b.lock:\n"
+            "            a.balance -= amount\n            b.balance += amount",
+            # Re-entrant locks instead of an order: still two threads waiting for each other.
+            "def open_account(name, balance):\n    return Account(name, balance, lock=threading.RLock())\n\n"
+            "def transfer(a, b, amount):\n    with a.lock:\n        with b.lock:\n"
+            "            a.balance -= amount\n            b.balance += amount",
+            # One lock at a time: no deadlock, but the money is in flight between the two.
+            "def transfer(a, b, amount):\n    with a.lock:\n        a.balance -= amount\n"
+            "    with b.lock:\n        b.balance += amount",
+            # Sorted the accounts, then moved the money in the sorted direction.
+            "def transfer(a, b, amount):\n    first, second = sorted((a, b), key=lambda acc: acc.name)\n"
+            "    with first.lock, second.lock:\n        first.balance -= amount\n        second.balance += amount",
+            # One big lock for the bank instead of the accounts' locks.
+            "bank_lock = threading.Lock()\n\ndef transfer(a, b, amount):\n    with bank_lock:\n"
+            "        a.balance -= amount\n        b.balance += amount",
+        ],
+        "task3-answer": [
+            'fork_warning_reason = "b"\nfork_warns_here = hasattr(os, "fork") and sys.version_info >= (3, 12)',
+            'fork_warning_reason = "d"\nfork_warns_here = hasattr(os, "fork") and sys.version_info >= (3, 12)',
+            'fork_warning_reason = "a"\nfork_warns_here = sys.version_info < (3, 12)',
+        ],
+    },
+    "10_asyncio": {
+        "task1-answer": [
+            'speeds_up = {"sleep": True, "echo": True, "countdown": True}  # asyncio speeds everything up',
+            'speeds_up = {"sleep": True, "echo": False, "countdown": False}  # only sleeping overlaps',
+            'speeds_up = {"sleep": "yes", "echo": "yes", "countdown": "no"}',
+        ],
+        "task2-answer": [
+            # Awaits each request before starting the next: sequential.
+            "async def fetch_all(n, delay):\n    results = []\n    for i in range(n):\n"
+            "        await asyncio.sleep(delay)\n        results.append(i)\n    return results",
+            # gather, but time.sleep inside the coroutine blocks the loop.
+            "async def fetch_all(n, delay):\n    async def request(i):\n        time.sleep(delay)\n        return i\n"
+            "    return await asyncio.gather(*(request(i) for i in range(n)))",
+            # Returns the gather future without awaiting it.
+            "async def fetch_all(n, delay):\n    async def request(i):\n        await asyncio.sleep(delay)\n"
+            "        return i\n    return asyncio.gather(*(request(i) for i in range(n)))",
+            # Not a coroutine function.
+            "def fetch_all(n, delay):\n    return list(range(n))",
+        ],
+        "task3-answer": [
+            # Computes in the loop's own thread.
+            "async def count_primes(limit):\n    return primes(limit)",
+            # An await before the work does not help: the call itself still blocks.
+            "async def count_primes(limit):\n    await asyncio.sleep(0)\n    return primes(limit)",
+            # Calls primes in the loop, then hands its result to to_thread.
+            "async def count_primes(limit):\n    return await asyncio.to_thread(primes(limit))",
+        ],
+        "task4-answer": [
+            'to_thread_lateness = "the whole computation"',
+            'to_thread_lateness = "as when idle"  # forgets that the worker thread holds the GIL',
+            'to_thread_lateness = 5',
+        ],
+    },
+    "05_race_conditions": {
+        "task1-answer": [
+            # "Every read-modify-write races, += included" (true without the GIL only).
+            'loses_updates = {"plain": True, "call": True, "locked": False, "append": False, "dict_pyhash": True}',
+            # "The line looks like the int-key dict variant, so it is safe."
+            'loses_updates = {"plain": False, "call": True, "locked": False, "append": False, "dict_pyhash": False}',
+            # "append is a read-modify-write of the list too."
+            'loses_updates = {"plain": False, "call": True, "locked": False, "append": True, "dict_pyhash": True}',
+            # "The GIL makes my threaded code thread-safe."
+            'loses_updates = dict.fromkeys(["plain", "call", "locked", "append", "dict_pyhash"], False)',
+        ],
+        "task2-answer": [
+            # A new lock per increment: no other thread ever waits for it.
+            "class SafeCounter:\n    def __init__(self):\n        self.value = 0\n\n"
+            "    def increment(self):\n        with threading.Lock():\n"
+            "            self.value = slow_add_one(self.value)",
+            # The lock covers the read only.
+            "class SafeCounter:\n    def __init__(self):\n        self.value = 0\n        self.lock = threading.Lock()\n\n"
+            "    def increment(self):\n        with self.lock:\n            current = self.value\n"
+            "        self.value = slow_add_one(current)",
+            # The lock covers the write only.
+            "class SafeCounter:\n    def __init__(self):\n        self.value = 0\n        self.lock = threading.Lock()\n\n"
+            "    def increment(self):\n        new = slow_add_one(self.value)\n        with self.lock:\n"
+            "            self.value = new",
+            # No lock: "the GIL protects it".
+            "class SafeCounter:\n    def __init__(self):\n        self.value = 0\n\n"
+            "    def increment(self):\n        self.value = slow_add_one(self.value)",
+            # Skips the work: `+=` with no call looks atomic on 3.10+ with the GIL, but drops slow_add_one.
+            "class SafeCounter:\n    def __init__(self):\n        self.value = 0\n\n"
+            "    def increment(self):\n        self.value += 1",
+        ],
+        "task3-answer": [
+            # The racy version unchanged.
+            "def file_item(groups, key, item):\n    if key not in groups:\n        groups[key] = make_bucket()\n"
+            "    groups[key].append(item)",
+            # A new lock per call.
+            "def file_item(groups, key, item):\n    with threading.Lock():\n        if key not in groups:\n"
+            "            groups[key] = make_bucket()\n    groups[key].append(item)",
+            # The lock covers the check only.
+            "filing_lock = threading.Lock()\n\ndef file_item(groups, key, item):\n    with filing_lock:\n"
+            "        missing = key not in groups\n    if missing:\n        groups[key] = make_bucket()\n"
+            "    groups[key].append(item)",
+            # get() then store: still check-then-act.
+            "def file_item(groups, key, item):\n    bucket = groups.get(key)\n    if bucket is None:\n"
+            "        bucket = make_bucket()\n        groups[key] = bucket\n    bucket.append(item)",
+        ],
+        "task4-answer": [
+            # The ratio upside down.
+            'rows = rates_isolated(["locked", "confined"], threads=[4], iterations=200_000)\n'
+            "rate = {row.variant: row.rate for row in rows}\nlock_cost = rate['locked'] / rate['confined']\n"
+            "advice = 'lock_less'",
+            'rows = rates_isolated(["locked", "confined"], threads=[4], iterations=200_000)\n'
+            "rate = {row.variant: row.rate for row in rows}\nlock_cost = rate['confined'] / rate['locked']\n"
+            "advice = 'more_threads'",
+            'rows = rates_isolated(["locked", "confined"], threads=[4], iterations=200_000)\n'
+            "rate = {row.variant: row.rate for row in rows}\nlock_cost = rate['confined'] / rate['locked']\n"
+            "advice = 'no_lock'",
+        ],
+    },
 }
