@@ -11,9 +11,12 @@ from utils.deadlocks import (
     Ledger,
     LockTimeout,
     StarvationReport,
+    TransferReport,
+    Wait,
     find_cycle,
     global_order,
     opposite_order,
+    run_opposite_transfers,
     starvation,
     wait_while_holding,
 )
@@ -119,6 +122,203 @@ def test_lock_is_not_reentrant_but_rlock_is():
     reentrant = Ledger("RLock", timeout=TIMEOUT)
     reentrant.deposit_many([1, 2, 3])
     assert reentrant.balance == 6
+
+
+# --- the transfer bench ----------------------------------------------------------------------------
+
+
+class Account:
+    def __init__(self, name, balance, lock=None):
+        self.name, self.balance = name, balance
+        self.lock = threading.Lock() if lock is None else lock
+
+
+def open_account(name, balance):
+    return Account(name, balance)
+
+
+def open_rlock_account(name, balance):
+    return Account(name, balance, threading.RLock())
+
+
+def transfer_in_argument_order(a, b, amount):
+    with a.lock:
+        with b.lock:
+            a.balance -= amount
+            b.balance += amount
+
+
+def transfer_in_global_order(a, b, amount):
+    first, second = sorted((a, b), key=lambda account: account.name)
+    with first.lock, second.lock:
+        a.balance -= amount
+        b.balance += amount
+
+
+def transfer_one_lock_at_a_time(a, b, amount):
+    with a.lock:
+        a.balance -= amount
+    with b.lock:
+        b.balance += amount
+
+
+GIVE_UP = 5.0
+
+
+@pytest.mark.parametrize("opener", [open_account, open_rlock_account])
+def test_bench_passes_a_global_order_transfer(opener):
+    for _ in range(3):
+        report = run_opposite_transfers(transfer_in_global_order, opener, rounds=25)
+        assert report.completed and not report.detected and report.errors == () and report.joined
+        assert len(report.calls) == report.expected_calls == 50
+        assert report.lock_orders == {("alice", "bob")}  # one order, whatever the arguments' order
+        assert all(call.peak == 2 for call in report.calls)  # both locks held while the money moved
+        assert sorted(call.thread for call in report.calls) == ["thread-1"] * 25 + ["thread-2"] * 25
+        assert report.balances == report.expected_balances == {"alice": 75, "bob": 125}
+        assert report.describe() == "No deadlock: 50 transfers done; alice has 75, bob has 125"
+    assert run_opposite_transfers(transfer_in_global_order, opener).lock_types == (
+        ("RLock",) if opener is open_rlock_account else (type(threading.Lock()).__name__,)
+    )
+
+
+@pytest.mark.parametrize("opener", [open_account, open_rlock_account])
+def test_bench_detects_an_argument_order_deadlock_quickly_every_time(opener):
+    for _ in range(5):
+        report = run_opposite_transfers(transfer_in_argument_order, opener, rounds=20, give_up=GIVE_UP)
+        assert report.detected and report.cycle == ("thread-1", "thread-2", "thread-1")
+        assert [(w.thread, w.holding, w.wanted, w.owner, w.acquired) for w in report.stuck] == [
+            ("thread-1", ("alice's lock",), "bob's lock", "thread-2", False),
+            ("thread-2", ("bob's lock",), "alice's lock", "thread-1", False),
+        ]
+        assert report.joined and not report.completed
+        assert len(report.calls) < report.expected_calls  # the run stopped at the deadlock
+        # found from the wait-for graph, not by waiting out the give-up timeout
+        assert report.wall < GIVE_UP / 4
+        assert report.describe() == (
+            "Deadlock detected: thread-1 -> thread-2 -> thread-1\n"
+            "  thread-1 holds alice's lock and waits for bob's lock (held by thread-2)\n"
+            "  thread-2 holds bob's lock and waits for alice's lock (held by thread-1)"
+        )
+
+
+def test_bench_detects_a_thread_waiting_for_its_own_lock():
+    def take_twice(a, b, amount):
+        with a.lock:
+            with a.lock:
+                pass
+
+    report = run_opposite_transfers(take_twice, open_account, give_up=GIVE_UP)
+    assert report.detected and report.cycle in {("thread-1", "thread-1"), ("thread-2", "thread-2")}
+    assert report.wall < GIVE_UP / 4 and report.joined
+    reentrant = run_opposite_transfers(take_twice, open_rlock_account)  # an RLock lets its owner re-enter
+    assert reentrant.completed and reentrant.lock_orders == {("alice",), ("bob",)}
+
+
+def test_bench_records_lock_orders_and_how_many_locks_were_held():
+    report = run_opposite_transfers(transfer_one_lock_at_a_time, open_account, rounds=10)
+    assert report.completed  # no deadlock, but...
+    assert all(call.peak == 1 for call in report.calls)  # ...never both locks at once
+    assert report.lock_orders == {("alice", "bob"), ("bob", "alice")}
+    assert report.balances == report.expected_balances
+
+
+def test_bench_gives_up_on_a_lock_that_is_never_released():
+    leaked = []
+
+    def leak(a, b, amount):
+        if a.name == "alice":
+            if not leaked:
+                leaked.append(a.lock.acquire())  # thread-1 keeps alice's lock after it returns
+        else:
+            with b.lock:  # thread-2 waits for it, and thread-1 waits at the next round's start
+                pass
+
+    give_up = 0.3
+    report = run_opposite_transfers(leak, open_account, rounds=5, give_up=give_up)
+    assert report.joined and not report.detected  # a thread that holds a lock but waits for none: no cycle
+    assert any(e.startswith("thread-2: LockTimeout: thread-2 waited 0.3 s for alice's lock") for e in report.errors)
+    assert report.describe().startswith("Stopped by an error: thread-")
+    assert give_up * 0.9 <= report.wall < 2 * give_up + 0.25 * 5  # waited its give_up, then stopped
+
+
+def test_bench_reports_exceptions_and_stops_both_threads():
+    def broken(a, b, amount):
+        if a.name == "bob":
+            raise ValueError("no money for bob")
+        transfer_in_global_order(a, b, amount)
+
+    report = run_opposite_transfers(broken, open_account, rounds=10, give_up=GIVE_UP)
+    assert report.errors[0] == "thread-2: ValueError: no money for bob" and len(report.errors) == 1
+    assert report.joined and not report.completed and report.wall < GIVE_UP / 4
+    assert all(call.thread == "thread-1" for call in report.calls) and len(report.calls) <= 1
+
+
+def test_bench_timed_acquire_returns_false_like_a_lock():
+    got = []
+
+    def polite(a, b, amount):
+        with a.lock:
+            ok = b.lock.acquire(timeout=0.01)
+            got.append(ok)
+            if ok:
+                b.lock.release()
+
+    report = run_opposite_transfers(polite, open_account, rounds=5)
+    assert report.completed and not report.detected
+    assert set(got) <= {True, False} and False in got  # the first round collides on every run
+
+
+def test_bench_locks_refuse_misuse():
+    accounts = []
+
+    def keep(name, balance):
+        accounts.append(Account(name, balance))
+        return accounts[-1]
+
+    def release_twice(a, b, amount):
+        with a.lock:
+            pass
+        a.lock.release()
+
+    report = run_opposite_transfers(release_twice, keep, rounds=2)
+    assert "RuntimeError" in report.errors[0] and "not locked" in report.errors[0]
+    with pytest.raises(RuntimeError, match="bench's threads"):
+        accounts[0].lock.acquire(timeout=0.01)  # outside the bench nothing waits on its locks
+    odd = run_opposite_transfers(lambda a, b, amount: a.lock.acquire(False, 1), open_account, rounds=1)
+    assert "ValueError" in odd.errors[0] and "non-blocking" in odd.errors[0]  # as threading.Lock says
+
+
+def test_wait_snapshot_has_no_outcome():
+    wait = Wait("thread-1", ("alice's lock",), "bob's lock", "thread-2", False, 0.1)
+    assert wait.describe() == "thread-1 holds alice's lock and waits for bob's lock (held by thread-2)"
+    assert wait.describe(0.5).endswith("waited for bob's lock (held by thread-2): gave up after 0.5 s")
+
+
+class NoLock:
+    def __init__(self, name, balance):
+        self.balance, self.lock = balance, None
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"transfer": None}, TypeError, "transfer must be a function"),
+        ({"open_account": "alice"}, TypeError, "open_account must be a function"),
+        ({"open_account": NoLock}, TypeError, "not a lock"),
+        ({"rounds": 0}, ValueError, "rounds"),
+        ({"rounds": 1000}, ValueError, "rounds"),
+        ({"rounds": 2.5}, TypeError, "rounds"),
+        ({"rounds": True}, TypeError, "rounds"),
+        ({"give_up": 0}, ValueError, "give_up"),
+        ({"give_up": -1}, ValueError, "give_up"),
+        ({"give_up": 60}, ValueError, "give_up"),
+        ({"give_up": "5"}, TypeError, "give_up"),
+    ],
+)
+def test_bench_rejects_bad_arguments(kwargs, error, match):
+    arguments = {"transfer": transfer_in_global_order, "open_account": open_account, **kwargs}
+    with pytest.raises(error, match=match):
+        run_opposite_transfers(**arguments)
 
 
 # --- fork ------------------------------------------------------------------------------------------
