@@ -147,8 +147,13 @@ def _write_config(course: Path) -> None:
 def _nbgrader(course: Path, *args: str) -> None:
     # nbgrader runs the `alembic` command of its environment: put this environment's bin first on PATH.
     env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True,
-                            timeout=600, env=env)
+    for attempt in range(2):
+        result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True,
+                                text=True, timeout=600, env=env)
+        # jupyter_client picks a free port, then the kernel binds it: on a busy machine another
+        # process can take it in between ("Address already in use"). That is not a grading result.
+        if result.returncode == 0 or "Address already in use" not in result.stderr:
+            break
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
 
 

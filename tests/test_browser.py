@@ -66,6 +66,11 @@ def lab(tmp_path_factory):
     ]
     if hasattr(os, "getuid") and os.getuid() == 0:
         command.append("--allow-root")
+    # Render every cell (JupyterLab 4 virtualises long notebooks), so the test sees all outputs.
+    settings = workdir / "user-settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    command.append(f"--LabApp.user_settings_dir={workdir / 'user-settings'}")
     log = open(workdir / "lab.log", "w")
     server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
     base = f"http://127.0.0.1:{port}"
@@ -112,7 +117,7 @@ def open_and_run(browser, lab, path: str):
         "{path: p, factory: 'Notebook', kernel: {name: 'python3'}})",
         f"notebooks/{path}",
     )
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", state="attached", timeout=60_000)
     # Wait for the kernel, then run everything.
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")

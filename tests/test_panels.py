@@ -48,7 +48,10 @@ def test_panel_runs_what_the_widgets_say():
     panel.workers.value = 2
     panel.scale.value = 0.25  # 50 ms sleeps
     panel.prediction.value = "faster"
+    assert panel.switch_ms.value == 5  # CPython's default, 5 ms
+    panel.switch_ms.value = 1
     config = panel.config()
+    assert config.switch_interval == 0.001
     assert (config.workload, config.executor, config.workers, config.size) == ("sleep", "threads", 2, 50)
     panel.run_button.click()  # what a learner does; runs headlessly here
     assert [r.executor for r in panel.results] == ["sequential", "threads"]

@@ -20,6 +20,8 @@ from utils.validation import check_seconds
 from utils.workloads import WORKLOADS, check_size, get_workload
 
 PREDICTIONS = ("faster", "about the same", "slower")
+#: Switch intervals (ms) the panel offers; CPython's default is 5 ms.
+SWITCH_INTERVALS_MS = (0.1, 0.5, 1, 2, 5, 10, 20, 50)
 #: Speedups within this factor of 1 count as "about the same".
 SAME_BAND = 1.3
 
@@ -91,8 +93,9 @@ class ExperimentPanel:
         self.workers = w.IntSlider(value=config.workers, min=1, max=8, description="Workers")
         self.scale = w.FloatLogSlider(value=1.0, base=2, min=-3, max=2, step=1, description="Size ×",
                                       tooltip="multiplies the workload's default size")
-        self.switch_ms = w.FloatLogSlider(value=config.switch_interval * 1000, base=10, min=-2, max=2, step=0.5,
-                                          description="Switch (ms)")
+        default_ms = round(config.switch_interval * 1000, 6)
+        self.switch_ms = w.SelectionSlider(options=sorted({*SWITCH_INTERVALS_MS, default_ms}), value=default_ms,
+                                           description="Switch (ms)")
         self.prediction = w.RadioButtons(options=PREDICTIONS, value=None,
                                          description="Prediction", layout=w.Layout(display="" if predict else "none"))
         self.run_button = w.Button(description="Run", button_style="primary", icon="play")
