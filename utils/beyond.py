@@ -1,0 +1,455 @@
+"""Beyond the GIL (lesson 11): subinterpreters, the free-threaded build, and a distributed pool.
+
+Three ways past one GIL per process, each run from here so the lesson's cells stay short:
+
+- **Subinterpreters**, each with its own GIL (PEP 684, Python 3.12, C API only). Python code
+  can use them through ``concurrent.interpreters`` and ``concurrent.futures.InterpreterPoolExecutor``
+  from 3.14 (PEP 734), or through the PyPI backport ``interpreters-pep-734`` (imported as
+  ``interpreters_backport``) on 3.13. :func:`subinterpreter_tour` creates one interpreter and
+  shows what crosses to it and what does not; run it in a fresh process with :func:`tour_isolated`.
+- **The free-threaded build** (PEP 703; experimental in 3.13, supported in 3.14 by PEP 779).
+  :func:`gil_option_probe` starts an interpreter with ``-X gil=N`` or ``PYTHON_GIL=N`` and reports
+  what happened; :func:`free_threaded_run` runs the threads experiment (and lesson 05's race) on a
+  free-threaded interpreter if one is installed (``utils.environment.find_free_threaded_python``).
+- **A distributed engine**: :func:`run_on_dask` runs the same tasks as ``utils.executors.run`` on a
+  dask.distributed cluster (a ``LocalCluster`` of worker processes, or an existing scheduler's
+  address) and returns a :class:`~utils.executors.RunResult`; :func:`dask_isolated` does it in a
+  fresh process, so that no log line of the cluster reaches a notebook.
+
+Importing this module starts nothing and changes no global state; every wait has a timeout.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import os
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from types import ModuleType
+from typing import Any
+
+from utils import environment
+from utils.executors import MAX_REPEAT, MAX_WORKERS, RunResult, availability
+from utils.validation import check_count, check_seconds
+from utils.workloads import check_size, get_workload, run_task
+
+__all__ = [
+    "BACKPORT",
+    "STDLIB",
+    "FreeThreadedRun",
+    "GilProbe",
+    "SubinterpreterTour",
+    "dask_isolated",
+    "free_threaded_run",
+    "gil_option_probe",
+    "interpreters_module",
+    "run_on_dask",
+    "subinterpreter_tour",
+    "tour_isolated",
+]
+
+#: Where the high-level subinterpreter API comes from.
+STDLIB = "concurrent.interpreters"  # 3.14+, PEP 734
+BACKPORT = "interpreters_backport"  # PyPI package interpreters-pep-734 (3.13 here)
+
+#: A C extension module that the tour tries to import in a subinterpreter. NumPy's core module
+#: does not declare support for subinterpreters, so an isolated interpreter refuses to load it.
+EXTENSION_EXAMPLE = "numpy"
+
+#: Objects whose "shareability" the tour asks about (name -> object).
+SHAREABLE_SAMPLES: dict[str, Any] = {
+    "None": None,
+    "bool": True,
+    "int": 7,
+    "float": 1.5,
+    "str": "text",
+    "bytes": b"bytes",
+    "tuple": (1, "a", None),
+    "list": [1, 2],
+    "dict": {"a": 1},
+    "memoryview": memoryview(b"ab"),
+}
+
+
+# --- subinterpreters ------------------------------------------------------------------------
+
+
+def interpreters_module() -> tuple[ModuleType | None, str]:
+    """The high-level subinterpreter module and where it comes from: (module, STDLIB or BACKPORT).
+
+    ``(None, "")`` when this Python has neither (3.10-3.12, or 3.13 without the backport).
+    """
+    try:
+        return importlib.import_module(STDLIB), STDLIB
+    except ImportError:
+        pass
+    try:
+        return importlib.import_module(f"{BACKPORT}.interpreters"), BACKPORT
+    except ImportError:
+        return None, ""
+
+
+@dataclass
+class SubinterpreterTour:
+    """What one new subinterpreter shared with the main one, and what it did not (plain data)."""
+
+    available: bool
+    reason: str = ""
+    api: str = ""
+    main_id: int = -1
+    sub_id: int = -1
+    n: int = 0
+    computed: int = -1
+    sub_sees_main_imports: bool = True
+    main_sees_sub_global: bool = True
+    sent: list = field(default_factory=list)
+    received: list = field(default_factory=list)
+    sent_after: list = field(default_factory=list)
+    shared_byte: int = -1
+    shareable: dict[str, bool] = field(default_factory=dict)
+    extension: str = EXTENSION_EXAMPLE
+    extension_error: str = ""
+    extension_message: str = ""
+
+    @property
+    def expected(self) -> int:
+        """What the subinterpreter should have computed: sum(range(n))."""
+        return self.n * (self.n - 1) // 2
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SubinterpreterTour:
+        if not isinstance(data, dict):
+            raise TypeError(f"expected a dict, not {type(data).__name__}")
+        return cls(**data)
+
+    def describe(self) -> str:
+        if not self.available:
+            return f"Subinterpreters from Python code: {self.reason}"
+        source = "standard library (3.14+)" if self.api == STDLIB else "PyPI backport interpreters-pep-734"
+        shareable = ", ".join(f"{name} {'yes' if ok else 'no'}" for name, ok in self.shareable.items())
+        if self.extension_error:
+            extension = f"failed: {self.extension_error}: {self.extension_message}"
+        else:
+            extension = self.extension_message or "imported"
+        return "\n".join([
+            f"API:              {self.api} ({source})",
+            f"interpreter ids:  main {self.main_id}, new one {self.sub_id}",
+            f"computed there:   sum(range({self.n:,})) = {self.computed:,}, sent back through a queue",
+            f"imports:          'utils.beyond' is imported here; there too? {self.sub_sees_main_imports}",
+            f"globals:          a global set there, visible here? {self.main_sees_sub_global}",
+            f"a list:           sent {self.sent} through a queue; there it became {self.received}, "
+            f"here it is still {self.sent_after}",
+            f"a memoryview:     the byte written there reads {self.shared_byte} here (shared memory)",
+            f"is_shareable:     {shareable}",
+            f"import {self.extension} there: {extension}",
+        ])
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    # NumPy wraps the interpreter's ImportError in advice, ending with "Original error was: ...".
+    return lines[-1].removeprefix("Original error was: ") if lines else ""
+
+
+def subinterpreter_tour(n: int = 1000, timeout: float = 10.0) -> SubinterpreterTour:
+    """Create one subinterpreter, run small pieces of code in it, and report what crossed over.
+
+    Runs in the calling process and leaves an imported extension behind in it: from a notebook
+    use :func:`tour_isolated`. ``timeout`` bounds every wait on the queue (whole seconds are
+    used: ``concurrent.interpreters`` rounds queue timeouts down to an int).
+    """
+    n = check_count("n", n, 1, 10**7)
+    seconds = max(1, int(check_seconds("timeout", timeout, 0.0, 600.0)))
+    module, api = interpreters_module()
+    if module is None:
+        return SubinterpreterTour(available=False, reason=availability()["interpreters"])
+    tour = SubinterpreterTour(available=True, api=api, n=n)
+    interp = module.create()
+    try:
+        if api == BACKPORT:  # the backport's queue type must be imported there before a queue can cross
+            interp.exec(f"import {BACKPORT}.interpreters.queues")
+        queue = module.create_queue()
+        buffer = bytearray(4)
+        interp.prepare_main(results=queue, n=n, view=memoryview(buffer), seconds=seconds)
+        tour.main_id, tour.sub_id = module.get_main().id, interp.id
+
+        interp.exec("results.put(sum(range(n)))")
+        tour.computed = queue.get(timeout=seconds)
+
+        interp.exec("import sys\nresults.put('utils.beyond' in sys.modules)")
+        tour.sub_sees_main_imports = queue.get(timeout=seconds)
+        interp.exec("secret = 42")
+        tour.main_sees_sub_global = "secret" in vars(sys.modules["__main__"])
+
+        tour.sent = [1, 2, 3]
+        queue.put(tour.sent)
+        interp.exec("items = results.get(timeout=seconds)\nitems.append(4)\nresults.put(items)")
+        tour.received = queue.get(timeout=seconds)
+        tour.sent_after = list(tour.sent)
+
+        interp.exec("view[0] = 255")
+        tour.shared_byte = buffer[0]
+
+        tour.shareable = {name: bool(module.is_shareable(obj)) for name, obj in SHAREABLE_SAMPLES.items()}
+
+        if importlib.util.find_spec(EXTENSION_EXAMPLE) is None:
+            tour.extension_message = f"{EXTENSION_EXAMPLE} is not installed here"
+        else:
+            try:
+                interp.exec(f"import {EXTENSION_EXAMPLE}")
+                tour.extension_message = "imported"
+            except module.ExecutionFailed as exc:
+                kind = getattr(exc.excinfo, "type", None)
+                tour.extension_error = getattr(kind, "__name__", str(kind))
+                tour.extension_message = _last_line(getattr(exc.excinfo, "msg", "") or str(exc))
+    finally:
+        interp.close()
+    return tour
+
+
+def tour_isolated(n: int = 1000, *, python: str | None = None, timeout: float = 60.0) -> SubinterpreterTour:
+    """:func:`subinterpreter_tour` in a fresh process (on ``python``, default this interpreter)."""
+    from utils.isolation import call_isolated
+
+    check_count("n", n, 1, 10**7)
+    timeout = check_seconds("timeout", timeout, 0.0, 600.0)
+    data = call_isolated("utils.beyond:subinterpreter_tour", {"n": n, "timeout": min(timeout, 10.0)},
+                         python=python, timeout=timeout)
+    return SubinterpreterTour.from_dict(data)
+
+
+# --- the free-threaded build ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GilProbe:
+    """What happened when an interpreter was started with ``-X gil=N`` or ``PYTHON_GIL=N``."""
+
+    gil: int
+    via: str
+    started: bool
+    gil_enabled: bool | None
+    error: str
+
+    def describe(self) -> str:
+        how = f"-X gil={self.gil}" if self.via == "option" else f"PYTHON_GIL={self.gil}"
+        if not self.started:
+            return f"{how}: the interpreter refused to start: {self.error}"
+        if self.gil_enabled is None:
+            return f"{how}: started; no sys._is_gil_enabled here (before 3.13 the GIL is always on)"
+        return f"{how}: started, GIL {'on' if self.gil_enabled else 'off'}"
+
+
+_GIL_REPORT = "import sys; f = getattr(sys, '_is_gil_enabled', None); print('none' if f is None else f())"
+
+
+def gil_option_probe(gil: int, *, via: str = "option", python: str | None = None, timeout: float = 30.0) -> GilProbe:
+    """Start ``python`` (default: this interpreter) with the GIL forced off (0) or on (1); report the outcome.
+
+    ``via="option"`` passes ``-X gil=N`` on the command line, ``via="env"`` sets ``PYTHON_GIL=N``
+    (both 3.13+, free-threading HOWTO). A standard 3.13+ build refuses ``0`` with a fatal error;
+    before 3.13 the option is unknown and ignored (it only lands in ``sys._xoptions``).
+    ``gil_enabled`` is None when the interpreter has no ``sys._is_gil_enabled`` (before 3.13).
+    """
+    if isinstance(gil, bool) or gil not in (0, 1):
+        raise ValueError(f"gil must be 0 or 1, got {gil!r}")
+    if via not in ("option", "env"):
+        raise ValueError(f"via must be 'option' or 'env', got {via!r}")
+    timeout = check_seconds("timeout", timeout, 0.0, 600.0)
+    interpreter = python or sys.executable
+    if not isinstance(interpreter, str) or not os.path.isfile(interpreter):
+        raise ValueError(f"python={interpreter!r} is not an executable file")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHON_GIL"}
+    command = [interpreter]
+    if via == "option":
+        command += ["-X", f"gil={gil}"]
+    else:
+        env["PYTHON_GIL"] = str(gil)
+    command += ["-c", _GIL_REPORT]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise TimeoutError(f"{interpreter} did not start and exit within {timeout:g} s") from None
+    output = done.stdout.strip()
+    started = done.returncode == 0 and output in ("True", "False", "none")
+    gil_enabled = {"True": True, "False": False}.get(output) if started else None
+    error = "" if started else (_last_error_line(done.stderr) or f"exit code {done.returncode}")
+    return GilProbe(gil, via, started, gil_enabled, error)
+
+
+def _last_error_line(stderr: str) -> str:
+    # CPython's fatal errors read "Fatal Python error: <function>: <message>" then a state line.
+    for line in stderr.splitlines():
+        if line.startswith("Fatal Python error:"):
+            return line.split(":", 2)[-1].strip()
+    return _last_line(stderr)
+
+
+@dataclass
+class FreeThreadedRun:
+    """The threads experiment (and two of lesson 05's races) on a free-threaded interpreter, if found."""
+
+    found: bool
+    python: str | None = None
+    result: RunResult | None = None
+    races: list = field(default_factory=list)  # utils.races.RaceResult
+
+    def describe(self) -> str:
+        if not self.found:
+            return (
+                "No free-threaded Python was found: none named by GIL_COURSE_PYTHON, and no python3.14t or "
+                "python3.13t on PATH.\nTo use one, install it (python.org installer option, `uv python install "
+                "3.14t`, or `pyenv install 3.14t`) and start JupyterLab with GIL_COURSE_PYTHON=/path/to/python3.14t."
+            )
+        assert self.result is not None
+        build = "free-threaded build" if self.result.free_threaded else "standard build (not free-threaded!)"
+        lines = [
+            f"Found {os.path.basename(str(self.python))}: Python {self.result.python}, {build}, "
+            f"GIL {'on' if self.result.gil_enabled else 'off'}",
+            self.result.summary(),
+        ]
+        lines += [race.describe() for race in self.races]
+        return "\n".join(lines)
+
+
+def free_threaded_run(
+    python: str | None = None,
+    *,
+    workload: str = "countdown",
+    workers: int = 2,
+    size: int | None = None,
+    repeat: int = 3,
+    race_iterations: int = 1_000_000,
+    timeout: float = 120.0,
+) -> FreeThreadedRun:
+    """Run ``workload`` on ``workers`` threads on a free-threaded interpreter, and lesson 05's races.
+
+    ``python`` defaults to :func:`utils.environment.find_free_threaded_python` (the
+    ``GIL_COURSE_PYTHON`` environment variable, then ``python3.14t``/``python3.13t`` on PATH). If
+    there is none, the result has ``found=False`` and says how to point the course at one. Every
+    run happens in a fresh process on that interpreter (``utils.isolation``).
+    """
+    from utils.isolation import run_isolated
+    from utils.races import race_isolated
+
+    get_workload(workload)
+    check_count("workers", workers, 1, MAX_WORKERS)
+    check_count("repeat", repeat, 1, MAX_REPEAT)
+    check_count("race_iterations", race_iterations, 1, 10_000_000)
+    timeout = check_seconds("timeout", timeout, 0.0, 600.0)
+    if python is not None and not isinstance(python, str):
+        raise TypeError(f"python must be a path (str) or None, not {type(python).__name__}")
+    path = python or environment.find_free_threaded_python()
+    if path is None:
+        return FreeThreadedRun(found=False)
+    result = run_isolated(workload, "threads", workers, size=size, repeat=repeat, python=path, timeout=timeout)
+    races = [race_isolated(variant, threads=4, iterations=race_iterations, python=path, timeout=timeout)
+             for variant in ("plain", "append")]
+    return FreeThreadedRun(found=True, python=path, result=result, races=races)
+
+
+# --- a distributed pool: dask.distributed -----------------------------------------------------
+
+
+def run_on_dask(
+    workload: str = "countdown",
+    workers: int = 2,
+    *,
+    tasks: int | None = None,
+    size: int | None = None,
+    repeat: int = 3,
+    address: str | None = None,
+    timeout: float = 60.0,
+) -> RunResult:
+    """Run ``tasks`` tasks of ``workload`` on a dask.distributed cluster, like ``utils.executors.run``.
+
+    Without ``address``, starts a ``LocalCluster`` of ``workers`` worker processes with one thread
+    each (no dashboard, logs silenced) and closes it at the end, whatever happens. With ``address``
+    (e.g. ``"tcp://scheduler:8786"``), the same code sends the tasks to that existing cluster, whose
+    workers must be able to import ``utils``. ``startup`` is the time to start (or connect to) the
+    cluster, wait for ``workers`` workers and run a tiny task on each. Runs in the calling process:
+    from a notebook use :func:`dask_isolated`. Raises ``TimeoutError`` if the cluster or a repeat
+    takes longer than ``timeout`` seconds.
+    """
+    spec = get_workload(workload)
+    if spec.needs_echo_server:
+        raise ValueError(f"the {workload!r} workload needs an echo server; choose a cpu or sleep workload")
+    workers = check_count("workers", workers, 1, MAX_WORKERS)
+    tasks = workers if tasks is None else check_count("tasks", tasks, 1, 10_000)
+    size = spec.default_size if size is None else check_size(size)
+    repeat = check_count("repeat", repeat, 1, MAX_REPEAT)
+    timeout = check_seconds("timeout", timeout, 0.0, 600.0)
+    if address is not None and not isinstance(address, str):
+        raise TypeError(f"address must be a scheduler address (str) or None, not {type(address).__name__}")
+
+    info = environment.python_info()
+    result = RunResult(
+        workload=workload, executor="dask", workers=workers, tasks=tasks, size=size, repeat=repeat,
+        python=info.version, free_threaded=info.free_threaded_build, gil_enabled=info.gil_enabled,
+        cpu_count=info.usable_cpus,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logging.getLogger("distributed").setLevel(logging.ERROR)
+        from distributed import Client, LocalCluster, wait
+
+        started = time.perf_counter()
+        if address is None:
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True,
+                dashboard_address=None, silence_logs=logging.ERROR,
+            )
+        else:
+            cluster = None
+        try:
+            with Client(cluster if cluster is not None else address, timeout=timeout) as client:
+                client.wait_for_workers(workers, timeout=timeout)
+                warm = client.map(run_task, ["sleep"] * workers, [20] * workers, pure=False)
+                wait(warm, timeout=timeout)
+                result.startup = time.perf_counter() - started
+                for _ in range(repeat):
+                    start = time.perf_counter()
+                    futures = client.map(run_task, [workload] * tasks, [size] * tasks, pure=False)
+                    wait(futures, timeout=timeout)
+                    wall = time.perf_counter() - start
+                    records = client.gather(futures)
+                    result.wall_times.append(wall)
+                    result.cpu_times.append(sum(r["cpu"] for r in records))
+                    # perf_counter is system-wide on Linux: worker records line up with ours.
+                    result.task_spans = [[r["start"] - start, r["end"] - start] for r in records]
+        finally:
+            if cluster is not None:
+                cluster.close()
+    return result
+
+
+def dask_isolated(
+    workload: str = "countdown",
+    workers: int = 2,
+    *,
+    python: str | None = None,
+    timeout: float = 120.0,
+    run_timeout: float = 60.0,
+    **options: Any,
+) -> RunResult:
+    """:func:`run_on_dask` in a fresh process: its cluster's logs and warnings never reach the caller.
+
+    ``run_timeout`` is :func:`run_on_dask`'s own ``timeout`` (starting the cluster, each repeat);
+    ``timeout`` bounds the whole process, which is killed with its workers if it runs longer.
+    """
+    from utils.isolation import call_isolated
+
+    timeout = check_seconds("timeout", timeout, 0.0, 600.0)
+    run_timeout = check_seconds("run_timeout", run_timeout, 0.0, timeout)
+    data = call_isolated("utils.beyond:run_on_dask",
+                         dict(workload=workload, workers=workers, timeout=run_timeout, **options),
+                         python=python, timeout=timeout)
+    return RunResult.from_dict(data)
