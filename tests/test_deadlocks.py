@@ -11,7 +11,6 @@ from utils.deadlocks import (
     Ledger,
     LockTimeout,
     StarvationReport,
-    TransferReport,
     Wait,
     find_cycle,
     global_order,

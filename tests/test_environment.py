@@ -2,7 +2,6 @@ import json
 import sys
 import sysconfig
 
-import pytest
 
 from utils import environment
 

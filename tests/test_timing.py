@@ -4,7 +4,6 @@ import time
 
 import pytest
 
-from utils import timing
 from utils.timing import Sample, Timing, agreement_with_timeit, harness_overhead, measure
 
 

@@ -42,7 +42,7 @@ import statistics
 import threading
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Callable, Iterator, Sequence
 
 from utils.validation import check_count, check_seconds

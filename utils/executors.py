@@ -33,13 +33,13 @@ import concurrent.futures as cf
 import contextlib
 import math
 import multiprocessing
-import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 from utils import environment
+from utils.timing import RepeatedRuns
 from utils.validation import check_count, check_seconds
 from utils.workloads import check_size, get_workload, run_task
 
@@ -54,7 +54,7 @@ ECHO_DELAY = 0.001
 
 
 @dataclass
-class RunResult:
+class RunResult(RepeatedRuns):
     """One experiment: a workload run on an executor, repeated; plain, JSON-serialisable data."""
 
     workload: str
@@ -77,29 +77,6 @@ class RunResult:
     task_spans: list[list[float]] = field(default_factory=list)
 
     @property
-    def wall(self) -> float:
-        """Median wall time of the repeats (seconds); NaN if the executor was not available."""
-        return statistics.median(self.wall_times) if self.wall_times else math.nan
-
-    @property
-    def cpu(self) -> float:
-        """Median CPU time of the repeats (seconds)."""
-        return statistics.median(self.cpu_times) if self.cpu_times else math.nan
-
-    @property
-    def parallelism(self) -> float:
-        """Median over repeats of CPU time / wall time: how many CPUs were busy on average."""
-        ratios = [c / w for c, w in zip(self.cpu_times, self.wall_times) if w > 0]
-        return statistics.median(ratios) if ratios else math.nan
-
-    @property
-    def spread(self) -> float:
-        """(slowest - fastest) / median wall time: how much the repeats disagreed."""
-        if len(self.wall_times) < 2:
-            return 0.0 if self.wall_times else math.nan
-        return (max(self.wall_times) - min(self.wall_times)) / self.wall
-
-    @property
     def label(self) -> str:
         if self.executor == "processes" and self.start_method:
             return f"processes ({self.start_method})"
@@ -110,18 +87,6 @@ class RunResult:
         if not isinstance(baseline, RunResult):
             raise TypeError(f"baseline must be a RunResult, not {type(baseline).__name__}")
         return baseline.wall / self.wall if self.available and baseline.available else math.nan
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunResult:
-        if not isinstance(data, dict):
-            raise TypeError(f"expected a dict, not {type(data).__name__}")
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown RunResult fields: {sorted(unknown)}")
-        return cls(**data)
 
     def summary(self) -> str:
         """One line for a learner."""

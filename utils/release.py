@@ -32,7 +32,6 @@ import ctypes.util
 import hashlib
 import math
 import random
-import statistics
 import sys
 import threading
 import time
@@ -42,6 +41,7 @@ from typing import Any, Callable, Sequence
 
 from utils import environment
 from utils.isolation import call_isolated
+from utils.timing import RepeatedRuns
 from utils.validation import check_count, check_seconds
 
 MiB = 1024 * 1024
@@ -315,7 +315,7 @@ def _check_pairs(checks: Any) -> list[list[Any]]:
 
 
 @dataclass
-class ThreadRun:
+class ThreadRun(RepeatedRuns):
     """``threads`` threads each calling ``operation`` ``calls`` times, repeated; plain data."""
 
     operation: str
@@ -333,29 +333,6 @@ class ThreadRun:
     available: bool = True
     reason: str = ""
 
-    @property
-    def wall(self) -> float:
-        """Median wall time of the repeats (seconds)."""
-        return statistics.median(self.wall_times) if self.wall_times else math.nan
-
-    @property
-    def cpu(self) -> float:
-        """Median process CPU time of the repeats (seconds)."""
-        return statistics.median(self.cpu_times) if self.cpu_times else math.nan
-
-    @property
-    def parallelism(self) -> float:
-        """Median over repeats of CPU time / wall time: how many CPUs were busy on average."""
-        ratios = [c / w for c, w in zip(self.cpu_times, self.wall_times) if w > 0]
-        return statistics.median(ratios) if ratios else math.nan
-
-    @property
-    def spread(self) -> float:
-        """(slowest - fastest) / median wall time."""
-        if len(self.wall_times) < 2:
-            return 0.0 if self.wall_times else math.nan
-        return (max(self.wall_times) - min(self.wall_times)) / self.wall
-
     def summary(self) -> str:
         """One line for a learner."""
         name = f"{self.label} x{self.calls:,}, {self.threads} thread{'' if self.threads == 1 else 's'}"
@@ -363,18 +340,6 @@ class ThreadRun:
             return f"{name}: not available: {self.reason}"
         return (f"{name:<58} wall {self.wall:6.3f} s (spread {self.spread:.0%})  CPU {self.cpu:6.3f} s  "
                 f"effective parallelism {self.parallelism:4.2f}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ThreadRun:
-        if not isinstance(data, dict):
-            raise TypeError(f"expected a dict, not {type(data).__name__}")
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown ThreadRun fields: {sorted(unknown)}")
-        return cls(**data)
 
 
 def measure_threads(operation: str, size: int, calls: int, threads: int = 2, repeat: int = 3, *,

@@ -11,6 +11,7 @@ stays meaningful on a busy machine, where wall-clock speedups alone mislead.
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 import timeit
@@ -77,6 +78,53 @@ class Timing:
             f"{self.label}: {_fmt(self.wall)} median of {len(self.samples)} "
             f"(spread {self.spread:.0%}), CPU {_fmt(self.cpu)}, effective parallelism {self.parallelism:.2f}"
         )
+
+
+class RepeatedRuns:
+    """Statistics for a dataclass with ``wall_times`` and ``cpu_times`` (one per repeat, seconds).
+
+    Shared by the results of :mod:`utils.executors` and the lessons' own experiments, so that
+    every result in the course reports the same medians, spread and effective parallelism, and
+    turns into plain data and back the same way.
+    """
+
+    wall_times: list[float]
+    cpu_times: list[float]
+
+    @property
+    def wall(self) -> float:
+        """Median wall time of the repeats (seconds); NaN if nothing ran."""
+        return statistics.median(self.wall_times) if self.wall_times else math.nan
+
+    @property
+    def cpu(self) -> float:
+        """Median CPU time of the repeats (seconds)."""
+        return statistics.median(self.cpu_times) if self.cpu_times else math.nan
+
+    @property
+    def parallelism(self) -> float:
+        """Median over repeats of CPU time / wall time: how many CPUs were busy on average."""
+        ratios = [c / w for c, w in zip(self.cpu_times, self.wall_times) if w > 0]
+        return statistics.median(ratios) if ratios else math.nan
+
+    @property
+    def spread(self) -> float:
+        """(slowest - fastest) / median wall time: how much the repeats disagreed."""
+        if len(self.wall_times) < 2:
+            return 0.0 if self.wall_times else math.nan
+        return (max(self.wall_times) - min(self.wall_times)) / self.wall
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):
+        if not isinstance(data, dict):
+            raise TypeError(f"expected a dict, not {type(data).__name__}")
+        unknown = set(data) - set(cls.__dataclass_fields__)  # type: ignore[attr-defined]
+        if unknown:
+            raise ValueError(f"unknown {cls.__name__} fields: {sorted(unknown)}")
+        return cls(**data)
 
 
 def _fmt(seconds: float) -> str:
