@@ -14,7 +14,11 @@ Modules, by concern:
 - ``utils.bench``: ``python -m utils.bench``, the canonical experiments side by side.
 - ``utils.history``, ``utils.refcount``: material for lessons 01 and 02.
 - ``utils.course``: the list of lessons.
-- ``utils.validation``: shared argument checks.
+- ``utils.validation``: shared argument checks; ``utils.plaindata``: results as dicts and back.
+- ``utils.checks``: check cells for the exercises.
+- Lesson material: ``utils.gil_internals`` (03), ``utils.cpu_io`` (04), ``utils.races`` (05),
+  ``utils.convoy`` (06), ``utils.deadlocks`` (07), ``utils.ipc`` (08), ``utils.release`` (09),
+  ``utils.async_demos`` (10), ``utils.beyond`` (11), ``utils.strategy`` (12).
 
 Importing ``utils`` imports nothing heavy and starts nothing; import the module you need.
 """

@@ -33,13 +33,14 @@ import statistics
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator
 
+from utils.plaindata import PlainData
 from utils import environment
 from utils.executors import RunResult, check_results
 from utils.plots import COLORS, caption, finish
@@ -55,7 +56,7 @@ MAX_CLIENTS = 2000
 
 
 @dataclass
-class TickerResult:
+class TickerResult(PlainData):
     """How late a 1 ms ticker woke up while CPU-bound work ran (plain, JSON-serialisable data).
 
     ``latencies`` holds, for every tick that overlapped the CPU work, how much later than
@@ -98,18 +99,6 @@ class TickerResult:
             f"{self.label:<18} work {self.work_seconds * 1000:6.0f} ms  ticks during it {self.ticks:4d}  "
             f"lateness: median {self.median * 1000:7.2f} ms, worst {self.worst * 1000:7.1f} ms"
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TickerResult:
-        if not isinstance(data, dict):
-            raise TypeError(f"expected a dict, not {type(data).__name__}")
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown TickerResult fields: {sorted(unknown)}")
-        return cls(**data)
 
 
 def check_mode(mode: str) -> str:

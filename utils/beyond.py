@@ -29,10 +29,11 @@ import subprocess
 import sys
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from utils.plaindata import PlainData
 from utils import environment
 from utils.executors import MAX_REPEAT, MAX_WORKERS, RunResult, availability
 from utils.validation import check_count, check_seconds
@@ -95,7 +96,7 @@ def interpreters_module() -> tuple[ModuleType | None, str]:
 
 
 @dataclass
-class SubinterpreterTour:
+class SubinterpreterTour(PlainData):
     """What one new subinterpreter shared with the main one, and what it did not (plain data)."""
 
     available: bool
@@ -120,15 +121,6 @@ class SubinterpreterTour:
     def expected(self) -> int:
         """What the subinterpreter should have computed: sum(range(n))."""
         return self.n * (self.n - 1) // 2
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SubinterpreterTour:
-        if not isinstance(data, dict):
-            raise TypeError(f"expected a dict, not {type(data).__name__}")
-        return cls(**data)
 
     def describe(self) -> str:
         if not self.available:

@@ -24,9 +24,10 @@ import statistics
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from utils.plaindata import PlainData
 from utils import environment
 from utils.echo import EchoServer
 from utils.validation import check_count, check_seconds
@@ -42,7 +43,7 @@ LOWEST_PRIORITY = 19
 
 
 @dataclass
-class LatencyResult:
+class LatencyResult(PlainData):
     """Latencies (seconds) of one I/O thread's requests, and the CPU threads' work meanwhile."""
 
     io: str
@@ -91,18 +92,6 @@ class LatencyResult:
             f"{self.label:<28} median {self.median * 1000:7.3f} ms   p95 {self.p95 * 1000:7.3f} ms   "
             f"{self.throughput:8.0f} requests/s"
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LatencyResult:
-        if not isinstance(data, dict):
-            raise TypeError(f"expected a dict, not {type(data).__name__}")
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown LatencyResult fields: {sorted(unknown)}")
-        return cls(**data)
 
 
 @dataclass

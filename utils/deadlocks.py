@@ -42,9 +42,10 @@ import statistics
 import threading
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
+from utils.plaindata import PlainData
 from utils.validation import check_count, check_seconds
 
 __all__ = [
@@ -133,7 +134,7 @@ def find_cycle(edges: Sequence[tuple[str, str]]) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class DeadlockReport:
+class DeadlockReport(PlainData):
     """What happened in one scenario: every wait, the cycle of waits if any, and the threads."""
 
     scenario: str
@@ -169,9 +170,6 @@ class DeadlockReport:
         lines.append("Every thread was joined." if self.joined else "WARNING: a thread did not end in time.")
         lines += [f"Error: {e}" for e in self.errors]
         return "\n".join(lines)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DeadlockReport:
@@ -822,7 +820,7 @@ def _read_pipe(fd: int, deadline: float) -> bytes:
 
 
 @dataclass(frozen=True)
-class ForkReport:
+class ForkReport(PlainData):
     """What a child forked while another thread held a lock could do with that lock."""
 
     available: bool  # os.fork exists on this platform
@@ -833,9 +831,6 @@ class ForkReport:
     child_exit: int | None
     timeout: float
     warnings: tuple[str, ...] = ()  # warning categories os.fork() raised in the parent
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ForkReport:
@@ -937,7 +932,7 @@ def fork_warnings(threads: int = 1, timeout: float = 5.0) -> list[dict[str, str]
 
 
 @dataclass(frozen=True)
-class StarvationReport:
+class StarvationReport(PlainData):
     """A greedy thread re-taking a lock, against a polite thread and a blocking one."""
 
     seconds: float
@@ -970,9 +965,6 @@ class StarvationReport:
                 f"{self.blocking_retakes[longest]} times"
             )
         return "\n".join(lines)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StarvationReport:

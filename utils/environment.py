@@ -14,9 +14,10 @@ import platform
 import shutil
 import sys
 import sysconfig
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Iterator
 
+from utils.plaindata import PlainData
 from utils.validation import check_seconds
 
 #: Environment variable naming an extra interpreter (e.g. a free-threaded ``python3.14t``).
@@ -49,7 +50,7 @@ def usable_cpus() -> int:
 
 
 @dataclass(frozen=True)
-class PythonInfo:
+class PythonInfo(PlainData):
     """What a GIL experiment depends on, as plain data."""
 
     version: str
@@ -61,9 +62,6 @@ class PythonInfo:
     switch_interval: float
     start_method: str
     platform: str
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     def describe(self) -> str:
         """A short report for a learner, one fact per line."""

@@ -30,9 +30,10 @@ import signal
 import statistics
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
+from utils.plaindata import PlainData
 from utils.isolation import call_isolated, timeline_isolated
 from utils.timeline import TIMELINE_WORKLOADS, Timeline
 from utils.validation import check_count, check_seconds
@@ -144,7 +145,7 @@ def read_modify_write(func: Callable[..., Any], name: str = "value") -> list[Ste
 
 
 @dataclass
-class CheckPoints:
+class CheckPoints(PlainData):
     """Where pending work (here: a timer signal's handler) ran while a loop executed."""
 
     loop: str
@@ -170,15 +171,6 @@ class CheckPoints:
             if function is None or where == function:
                 names.add(opname)
         return names
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CheckPoints:
-        if not isinstance(data, dict):
-            raise TypeError(f"expected a dict, not {type(data).__name__}")
-        return cls(**data)
 
 
 def _opnames(code: Any) -> dict[int, str]:

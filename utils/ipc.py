@@ -37,10 +37,11 @@ import sys
 import time
 import warnings
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from multiprocessing import shared_memory
 from typing import Any, Callable, Iterator, Sequence
 
+from utils.plaindata import PlainData
 from utils import environment
 from utils.executors import check_executor
 from utils.validation import check_count, check_seconds
@@ -229,7 +230,7 @@ def _isolated(target: str, kwargs: dict[str, Any], timeout: float) -> dict:
 
 
 @dataclass
-class TaskOverhead:
+class TaskOverhead(PlainData):
     """``tasks`` tiny ``primes(size)`` tasks: sequential, and on a pool with each ``chunksize``."""
 
     tasks: int
@@ -272,9 +273,6 @@ class TaskOverhead:
             wall = us * self.tasks / 1e6
             lines.append(f"  {label:<16} wall {wall * 1000:8.1f} ms   {us:8.1f} µs per task")
         return "\n".join(lines)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TaskOverhead:
@@ -343,7 +341,7 @@ def make_payload(kind: str, megabytes: float) -> bytes | list[float]:
 
 
 @dataclass
-class IpcCost:
+class IpcCost(PlainData):
     """Round trips of payloads of growing size to a worker process, and what pickling alone costs.
 
     For each kind, lists run parallel to ``sizes``: ``pickled_mb`` (size of the pickle in MiB),
@@ -380,9 +378,6 @@ class IpcCost:
             trips = ", ".join(f"{t * 1e6:.0f} µs" for t in self.thread_round_trip)
             lines.append(f"  bytes to a thread and back (no copy): {trips}")
         return "\n".join(lines)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> IpcCost:
@@ -440,7 +435,7 @@ def ipc_cost(
 
 
 @dataclass
-class SharedVsCopy:
+class SharedVsCopy(PlainData):
     """``workers`` processes checksum a ``megabytes`` MiB buffer, one slice each, two ways:
     each slice sent as a pickled ``bytes`` copy, or read in place from shared memory."""
 
@@ -471,9 +466,6 @@ class SharedVsCopy:
             f"  slices read in shared memory: {self.shared * 1000:6.1f} ms",
             f"  same checksums both ways: {self.checksums_match}",
         ])
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SharedVsCopy:

@@ -40,9 +40,10 @@ import statistics
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Callable
 
+from utils.plaindata import PlainData
 from utils import environment
 from utils.validation import check_count, check_seconds
 
@@ -200,7 +201,7 @@ def read_write_window(kernel: Callable[..., Any]) -> list[str]:
 
 
 @dataclass(frozen=True)
-class RaceResult:
+class RaceResult(PlainData):
     """What :func:`racy_counter` counted against what it should have counted."""
 
     variant: str
@@ -230,9 +231,6 @@ class RaceResult:
     def describe(self) -> str:
         return (f"{self.variant:>11}: {self.threads} threads x {self.iterations:,} -> expected {self.expected:,}, "
                 f"got {self.actual:,}, lost {self.lost:,} ({self.lost_fraction:.1%})")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RaceResult:
@@ -363,7 +361,7 @@ QUEUE_SCALE = 10
 
 
 @dataclass(frozen=True)
-class RateRow:
+class RateRow(PlainData):
     """Increments per second of one variant at one thread count: median and spread of repeats."""
 
     variant: str
@@ -380,9 +378,6 @@ class RateRow:
     def spread(self) -> float:
         """(fastest - slowest) / median: how much the repeats disagreed (0.1 = 10 %)."""
         return (max(self.rates) - min(self.rates)) / self.rate if len(self.rates) > 1 else 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RateRow:
@@ -453,7 +448,7 @@ def format_rates(rows: list[RateRow]) -> str:
 
 
 @dataclass(frozen=True)
-class CheckThenActResult:
+class CheckThenActResult(PlainData):
     """How often a check-then-act went wrong: ``trials`` tries, ``expected`` vs ``actual`` outcomes.
 
     ``method`` is ``"check"`` (the racy check-then-act), ``"locked"`` or ``"setdefault"``.
@@ -469,9 +464,6 @@ class CheckThenActResult:
     def describe(self) -> str:
         return (f"{self.what} ({self.method}): expected {self.expected:,}, got {self.actual:,}; "
                 f"went wrong in {self.bad_trials} of {self.trials} trials")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckThenActResult:

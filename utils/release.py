@@ -36,9 +36,10 @@ import sys
 import threading
 import time
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
+from utils.plaindata import PlainData
 from utils import environment
 from utils.isolation import call_isolated
 from utils.timing import RepeatedRuns
@@ -190,7 +191,7 @@ def _prepare(name: str, size: int) -> tuple[Operation, Callable[[], Any] | None,
 
 
 @dataclass
-class Probe:
+class Probe(PlainData):
     """Whether another Python thread ran while this thread was inside ``operation``; plain data."""
 
     operation: str
@@ -220,18 +221,6 @@ class Probe:
             return f"{self.label:<46} not available: {self.reason}"
         answer = "yes: the GIL was released" if self.other_thread_ran else "no: the GIL was held"
         return f"{self.label:<46} {answer}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Probe:
-        if not isinstance(data, dict):
-            raise TypeError(f"expected a dict, not {type(data).__name__}")
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown Probe fields: {sorted(unknown)}")
-        return cls(**data)
 
 
 def probe(operation: str, size: int, *, seconds: float = 0.5) -> Probe:

@@ -22,9 +22,10 @@ import statistics
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from utils.plaindata import PlainData
 from utils import environment
 from utils.validation import check_count, check_seconds
 from utils.workloads import check_size
@@ -63,7 +64,7 @@ _STAMPED: dict[str, Callable[[int, int, list[float]], None]] = {
 
 
 @dataclass
-class Timeline:
+class Timeline(PlainData):
     """Per-thread running intervals of one experiment; plain, JSON-serialisable data."""
 
     workload: str
@@ -99,15 +100,6 @@ class Timeline:
     def busy(self) -> list[float]:
         """Seconds each thread spent running."""
         return [sum(e - s for s, e in lane) for lane in self.lanes]
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Timeline:
-        if not isinstance(data, dict):
-            raise TypeError(f"expected a dict, not {type(data).__name__}")
-        return cls(**data)
 
 
 def intervals(stamps: list[float], gap: float) -> list[list[float]]:

@@ -18,6 +18,7 @@ import timeit
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
+from utils.plaindata import PlainData
 from utils.validation import check_count
 
 MAX_REPEAT = 1000
@@ -80,7 +81,7 @@ class Timing:
         )
 
 
-class RepeatedRuns:
+class RepeatedRuns(PlainData):
     """Statistics for a dataclass with ``wall_times`` and ``cpu_times`` (one per repeat, seconds).
 
     Shared by the results of :mod:`utils.executors` and the lessons' own experiments, so that
@@ -114,17 +115,6 @@ class RepeatedRuns:
             return 0.0 if self.wall_times else math.nan
         return (max(self.wall_times) - min(self.wall_times)) / self.wall
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]):
-        if not isinstance(data, dict):
-            raise TypeError(f"expected a dict, not {type(data).__name__}")
-        unknown = set(data) - set(cls.__dataclass_fields__)  # type: ignore[attr-defined]
-        if unknown:
-            raise ValueError(f"unknown {cls.__name__} fields: {sorted(unknown)}")
-        return cls(**data)
 
 
 def _fmt(seconds: float) -> str:
