@@ -146,6 +146,36 @@ WRONG_ANSWERS: dict[str, dict[str, list[str]]] = {
             'fork_warning_reason = "a"\nfork_warns_here = sys.version_info < (3, 12)',
         ],
     },
+    "09_releasing_the_gil": {
+        "task1-answer": [
+            "releases = {1000: True, 2048: True, 4096: True}  # hashlib always releases the GIL",
+            "releases = {1000: False, 2048: False, 4096: True}  # 'more than 2048', not 'at least'",
+            "releases = {1000: False, 2048: False, 4096: False}  # C code keeps the GIL",
+            "releases = {1000: 'no', 2048: 'yes', 4096: 'yes'}",
+        ],
+        "task2-answer": [
+            # Right digest, but 64-byte chunks: below HASHLIB_GIL_MINSIZE, the GIL is never released.
+            "def digest_file_like(data):\n    stream = io.BytesIO(data)\n    digest = hashlib.sha256()\n"
+            "    for chunk in iter(lambda: stream.read(64), b''):\n        digest.update(chunk)\n"
+            "    return digest.hexdigest()",
+            # 1 KiB 'sounds big' but is still below the threshold.
+            "def digest_file_like(data):\n    stream = io.BytesIO(data)\n    digest = hashlib.sha256()\n"
+            "    while chunk := stream.read(1024):\n        digest.update(chunk)\n    return digest.hexdigest()",
+            # A pure-Python checksum loop instead of a hash.
+            "def digest_file_like(data):\n    total = 0\n    for byte in data:\n"
+            "        total = (total * 31 + byte) % 2**64\n    return format(total, '016x')",
+            # A new hash object per chunk: the digest of the last chunk only.
+            "def digest_file_like(data):\n    stream = io.BytesIO(data)\n    digest = None\n"
+            "    for chunk in iter(lambda: stream.read(65536), b''):\n        digest = hashlib.sha256(chunk)\n"
+            "    return digest.hexdigest()",
+        ],
+        "task3-answer": [
+            'loader = "b"  # PyDLL: keep the GIL to be safe',
+            'loader = "c"',
+            'loader = "d"',
+            'loader = "CDLL"',
+        ],
+    },
     "10_asyncio": {
         "task1-answer": [
             'speeds_up = {"sleep": True, "echo": True, "countdown": True}  # asyncio speeds everything up',
