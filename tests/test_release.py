@@ -264,3 +264,15 @@ def test_plot_has_no_threshold_line_when_all_blocks_are_on_one_side():
 def test_plot_rejects_anything_but_sha256_runs(runs):
     with pytest.raises(TypeError):
         plot_block_sweep(runs, show=False)
+
+
+def test_probe_callable_tells_holding_from_releasing():
+    import hashlib
+
+    from utils.release import probe_callable
+
+    block = bytes(1 << 20)
+    assert probe_callable(lambda: hashlib.sha256(block).digest(), label="big blocks").other_thread_ran
+    assert not probe_callable(lambda: sum(range(20_000)), label="Python loop").other_thread_ran
+    with pytest.raises(TypeError, match="callable"):
+        probe_callable(42)

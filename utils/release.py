@@ -239,7 +239,21 @@ def probe(operation: str, size: int, *, seconds: float = 0.5) -> Probe:
     if step is None:
         result.available, result.reason = False, reason
         return result
+    return _run_probe(step, result, seconds)
 
+
+def probe_callable(func: Callable[[], Any], *, label: str = "", seconds: float = 0.5) -> Probe:
+    """:func:`probe` for any function of no arguments (e.g. a learner's own workload)."""
+    if not callable(func):
+        raise TypeError(f"func must be callable, not {type(func).__name__}")
+    seconds = check_seconds("seconds", seconds, 0.0, 2.0)
+    name = label or getattr(func, "__name__", "your function")
+    result = Probe("callable", 0, name, python=environment.python_info().version,
+                   gil_enabled=environment.gil_enabled())
+    return _run_probe(func, result, seconds)
+
+
+def _run_probe(step: Callable[[], Any], result: Probe, seconds: float) -> Probe:
     state: dict[str, Any] = {"calls": 0, "finished": False, "seen": None}
     go = threading.Event()
 
@@ -264,7 +278,7 @@ def probe(operation: str, size: int, *, seconds: float = 0.5) -> Probe:
     finally:
         sys.setswitchinterval(previous)
     if thread.is_alive() or state["seen"] is None:
-        raise RuntimeError(f"the probe's second thread did not run within 60 s ({operation})")
+        raise RuntimeError(f"the probe's second thread did not run within 60 s ({result.label})")
     result.other_thread_ran = state["seen"] is False
     result.calls = state["calls"]
     return result
