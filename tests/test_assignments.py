@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,12 +33,6 @@ def is_task(cell) -> bool:
 
 def is_check(cell) -> bool:
     return cell.cell_type == "code" and grade_info(cell).get("grade", False)
-
-
-def execute(nb: nbformat.NotebookNode, cwd: Path) -> nbformat.NotebookNode:
-    NotebookClient(nb, timeout=TIMEOUT, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(cwd)}}).execute()
-    return nb
 
 
 def errors(cell) -> list[str]:
@@ -70,24 +65,6 @@ def test_assignment_shape(path, assignment_stats):
     assignment_stats["tasks"] += len(tasks)
 
 
-@pytest.mark.parametrize("path", EXERCISES, ids=ids(EXERCISES))
-def test_exercise_fails_exactly_at_its_unsolved_tasks(path):
-    """Run as shipped: every check fails, other errors only in task cells, nowhere else.
-
-    (A task cell whose stub is a function body, `def f(): raise NotImplementedError()`, runs
-    without error; the check that calls it fails.)
-    """
-    nb = execute(nbformat.read(path, as_version=4), path.parent)
-    failing = {i for i, c in enumerate(nb.cells) if c.cell_type == "code" and errors(c)}
-    checks = {i for i, c in enumerate(nb.cells) if is_check(c)}
-    tasks = {i for i, c in enumerate(nb.cells) if is_task(c)}
-    assert checks <= failing, f"{path.name}: checks {sorted(checks - failing)} pass without an answer"
-    assert failing <= checks | tasks, f"{path.name}: cells {sorted(failing - checks - tasks)} fail but are not tasks"
-    for i in failing:
-        allowed = {"NotImplementedError", "CheckFailed", "AssertionError"}
-        assert set(errors(nb.cells[i])) <= allowed, f"{path.name} cell {i} failed with {errors(nb.cells[i])}"
-
-
 def _check_for(cells: list, task_index: int) -> int:
     for j in range(task_index + 1, len(cells)):
         if is_check(cells[j]):
@@ -103,8 +80,8 @@ def _wrong_answer_cases():
         for i, cell in enumerate(nb.cells):
             if is_task(cell):
                 grade_id = grade_info(cell)["grade_id"]
-                for n, source in enumerate(WRONG_ANSWERS.get(path.stem, {}).get(grade_id, [])):
-                    yield pytest.param(path, i, source, id=f"{path.stem}-{grade_id}-{n}")
+                for n, _ in enumerate(WRONG_ANSWERS.get(path.stem, {}).get(grade_id, [])):
+                    yield pytest.param(path, grade_id, n, id=f"{path.stem}-{grade_id}-{n}")
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=ids(SOLUTIONS))
@@ -118,19 +95,92 @@ def test_every_task_keeps_a_wrong_answer(path):
             )
 
 
-@pytest.mark.parametrize("path, task_index, source", list(_wrong_answer_cases()))
-def test_wrong_answer_is_caught(path, task_index, source, assignment_stats):
-    """Put the wrong answer in place of the solution, in a fresh kernel: that task's check must fail."""
-    nb = nbformat.read(path, as_version=4)
-    check_index = _check_for(nb.cells, task_index)
-    trial = copy.deepcopy(nb)
-    trial.cells = nb.cells[:task_index] + [nbformat.v4.new_code_cell(source)] + nb.cells[task_index + 1:check_index + 1]
-    execute(trial, path.parent)
-    *before, check = [c for c in trial.cells if c.cell_type == "code"]
-    assert not any(errors(c) for c in before[:-1]), f"{path.name}: a cell before the task failed"
-    assert set(errors(check)) & {"CheckFailed", "AssertionError"}, (
-        f"{path.name}: the check after task cell {task_index} did not fail with a check message for this wrong answer "
-        f"(errors: {errors(check)}):\n{source}"
+class WrongAnswerRun:
+    """Every wrong answer of one assignment, tried in one kernel (a kernel per answer costs ~2 s each).
+
+    The solution runs top to bottom. At each task, after the solution's own check has passed, the
+    kernel's namespace is saved; each wrong answer then replaces the task cell, the cells up to the
+    check run, and the saved namespace is put back, so the next wrong answer meets the names the
+    solution left, not those of the previous wrong answer. After the task's last wrong answer, the
+    solution's check runs once more and must still pass: a wrong answer that leaves other state
+    behind (say, the garbage collector turned off) is reported, not silently blamed on the next one.
+    """
+
+    SAVE = "__wrong_answers_saved__ = dict(globals())"
+    RESTORE = ("(lambda names, saved: (names.clear(), names.update(saved)))"
+               "(globals(), globals().pop('__wrong_answers_saved__'))")
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.nb = nbformat.read(path, as_version=4)
+        # nbclient writes every executed cell back into its notebook at that index: give it a copy.
+        self.client = NotebookClient(copy.deepcopy(self.nb), timeout=TIMEOUT, kernel_name="python3", allow_errors=True,
+                                     resources={"metadata": {"path": str(path.parent)}})
+        self.outcomes: dict[tuple[str, int], dict] = {}
+
+    def _run(self, cells: list, first_index: int) -> list:
+        ran = [copy.deepcopy(c) for c in cells]
+        for offset, cell in enumerate(ran):
+            if cell.cell_type == "code":
+                self.client.execute_cell(cell, first_index + offset)
+        return ran
+
+    def _failures(self, ran: list, first_index: int) -> dict[int, list[str]]:
+        return {first_index + k: errors(c) for k, c in enumerate(ran) if c.cell_type == "code" and errors(c)}
+
+    def _harness(self, source: str) -> None:
+        cell = nbformat.v4.new_code_cell(source)
+        self.client.execute_cell(cell, 0, store_history=False)
+        assert not errors(cell), f"{self.path.name}: the test harness failed: {cell.outputs}"
+
+    def run(self) -> "WrongAnswerRun":
+        cells, answers = self.nb.cells, WRONG_ANSWERS.get(self.path.stem, {})
+        with self.client.setup_kernel():
+            done = 0
+            for task in [i for i, c in enumerate(cells) if is_task(c)]:
+                check = _check_for(cells, task)
+                solution_run = self._failures(self._run(cells[done:check + 1], done), done)
+                assert not solution_run, f"{self.path.name}: the solution fails at cells {solution_run}"
+                done = check + 1
+                grade_id = grade_info(cells[task])["grade_id"]
+                tried = []
+                for n, source in enumerate(answers.get(grade_id, [])):
+                    self._harness(self.SAVE)
+                    trial = [nbformat.v4.new_code_cell(source)] + cells[task + 1:check + 1]
+                    tried.append({"source": source, "failed": self._failures(self._run(trial, task), task),
+                                  "check": check})
+                    self._harness(self.RESTORE)
+                    self.outcomes[grade_id, n] = tried[-1]
+                after = self._failures(self._run(cells[check:check + 1], check), check)
+                for outcome in tried:
+                    outcome["solution_after"] = after
+        return self
+
+
+_RUNS: dict[str, WrongAnswerRun | BaseException] = {}
+
+
+@pytest.mark.parametrize("path, grade_id, n", list(_wrong_answer_cases()))
+def test_wrong_answer_is_caught(path, grade_id, n, assignment_stats):
+    """The wrong answer in place of the solution: that task's check must fail with a check message."""
+    if path.stem not in _RUNS:
+        try:
+            _RUNS[path.stem] = WrongAnswerRun(path).run()
+        except Exception as exc:  # report it once per answer, without running the assignment again
+            _RUNS[path.stem] = exc
+    run = _RUNS[path.stem]
+    if isinstance(run, BaseException):
+        raise AssertionError(f"{path.name}: the wrong-answer run stopped: {run!r}") from run
+    outcome = run.outcomes[grade_id, n]
+    failed, check = outcome["failed"], outcome["check"]
+    assert set(failed.get(check, [])) & {"CheckFailed", "AssertionError"}, (
+        f"{path.name}: the check of {grade_id} did not fail with a check message for this wrong answer "
+        f"(cells that failed: {failed}):\n{outcome['source']}"
+    )
+    assert not outcome["solution_after"], (
+        f"{path.name}: after the wrong answers of {grade_id}, the solution's check failed "
+        f"({outcome['solution_after']}): one of them leaves state behind, which could also make a later wrong "
+        "answer look caught. Make the check start from a known state."
     )
     assignment_stats["wrong"] += 1
 
@@ -157,28 +207,76 @@ def _nbgrader(course: Path, *args: str) -> None:
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
 
 
+@pytest.fixture(scope="session")
+def graded_course(tmp_path_factory) -> Path:
+    """An nbgrader course with every assignment, graded once for two students.
+
+    "solver" submits the solution; "blank" submits the exercise exactly as shipped in exercises/.
+    One `generate_assignment` and one `autograde` for all assignments: nbgrader's start-up costs
+    seconds per call, and autograde runs every submission in a fresh kernel anyway.
+    """
+    course = tmp_path_factory.mktemp("course")
+    _write_config(course)
+    for solution, exercise in zip(SOLUTIONS, EXERCISES):
+        assignment = solution.stem
+        for folder, notebook in (("source", solution), ("submitted/solver", solution), ("submitted/blank", exercise)):
+            (course / folder / assignment).mkdir(parents=True)
+            shutil.copy(notebook, course / folder / assignment / solution.name)
+    _nbgrader(course, "generate_assignment", "*", "--force")
+    _nbgrader(course, "autograde", "*", "--create", "--force")
+    return course
+
+
 @pytest.mark.skipif(not SOLUTIONS, reason="no assignments yet")
-def test_nbgrader_autograde_full_marks_for_solutions_zero_for_blank(tmp_path):
+def test_nbgrader_autograde_full_marks_for_solutions_zero_for_blank(graded_course):
     from nbgrader.api import Gradebook
 
-    course = tmp_path / "course"
-    course.mkdir()
-    _write_config(course)
     for path in SOLUTIONS:
-        assignment = path.stem
-        (course / "source" / assignment).mkdir(parents=True)
-        shutil.copy(path, course / "source" / assignment / path.name)
-        _nbgrader(course, "generate_assignment", assignment, "--force")
-        released = course / "release" / assignment / path.name
-        for student, notebook in (("solver", path), ("blank", released)):
-            target = course / "submitted" / student / assignment
-            target.mkdir(parents=True)
-            shutil.copy(notebook, target / path.name)
-        _nbgrader(course, "autograde", assignment, "--create", "--force")
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        released = graded_course / "release" / path.stem / path.name
+        assert nbformat.read(released, as_version=4).cells == nbformat.read(EXERCISES[SOLUTIONS.index(path)],
+                                                                            as_version=4).cells, (
+            f"{path.stem}: nbgrader's generate_assignment releases something else than exercises/{path.name}"
+        )
+    with Gradebook(f"sqlite:///{graded_course / 'gradebook.db'}") as gradebook:
         for path in SOLUTIONS:
             solver = gradebook.find_submission(path.stem, "solver")
             blank = gradebook.find_submission(path.stem, "blank")
             assert solver.max_score > 0
             assert solver.score == solver.max_score, f"{path.stem}: the solution scored {solver.score}/{solver.max_score}"
             assert blank.score == 0, f"{path.stem}: the blank exercise scored {blank.score}"
+
+
+def _failing_line(cell) -> int:
+    """The line of the cell where its first error was raised (IPython's "Cell In[n], line N")."""
+    output = next(o for o in cell.outputs if o["output_type"] == "error")
+    text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(output["traceback"]))
+    found = re.search(r"Cell In\[\d+\], line (\d+)", text)
+    assert found, f"cannot find the failing line in this traceback:\n{text}"
+    return int(found.group(1))
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=ids(EXERCISES))
+def test_exercise_fails_exactly_at_its_unsolved_tasks(path, graded_course):
+    """The exercise as shipped, run top to bottom (by autograde, as the "blank" student): every check
+    fails in the part the learner sees, other errors only in task cells, nowhere else.
+
+    (A task cell whose stub is a function body, `def f(): raise NotImplementedError()`, runs
+    without error; the check that calls it fails.) Autograde puts the hidden tests back into the
+    checks, so each check must fail before its hidden tests begin.
+    """
+    nb = nbformat.read(graded_course / "autograded" / "blank" / path.stem / path.name, as_version=4)
+    failing = {i for i, c in enumerate(nb.cells) if c.cell_type == "code" and errors(c)}
+    checks = {i for i, c in enumerate(nb.cells) if is_check(c)}
+    tasks = {i for i, c in enumerate(nb.cells) if is_task(c)}
+    assert checks <= failing, f"{path.name}: checks {sorted(checks - failing)} pass without an answer"
+    assert failing <= checks | tasks, f"{path.name}: cells {sorted(failing - checks - tasks)} fail but are not tasks"
+    for i in failing:
+        allowed = {"NotImplementedError", "CheckFailed", "AssertionError"}
+        assert set(errors(nb.cells[i])) <= allowed, f"{path.name} cell {i} failed with {errors(nb.cells[i])}"
+    for i in checks:
+        lines = nb.cells[i].source.splitlines()
+        hidden = next(n for n, line in enumerate(lines, 1) if "### BEGIN HIDDEN TESTS" in line)
+        assert _failing_line(nb.cells[i]) < hidden, (
+            f"{path.name} cell {i}: without an answer, only the hidden tests fail; the visible check passes, "
+            "so the learner gets no feedback"
+        )
