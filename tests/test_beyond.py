@@ -145,11 +145,11 @@ def test_dask_runs_the_same_tasks_and_reports_a_run_result():
 
 
 def test_dask_gives_up_at_its_own_timeout():
-    # A 60 s task with run_timeout=2: run_on_dask raises TimeoutError (and closes its cluster)
+    # A 60 s task with run_timeout=0.5: run_on_dask raises TimeoutError (and closes its cluster)
     # long before the process's own 90 s limit would kill it.
     start = time.perf_counter()
     with pytest.raises(IsolatedRunError, match="raised TimeoutError"):
-        dask_isolated("sleep", 1, size=60_000, repeat=1, timeout=90, run_timeout=2)
+        dask_isolated("sleep", 1, size=60_000, repeat=1, timeout=90, run_timeout=0.5)
     assert time.perf_counter() - start < 60
 
 

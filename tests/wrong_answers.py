@@ -5,7 +5,7 @@ cell to fail. Every task needs at least one. Keep them plausible: the mistakes l
 
 Each wrong answer starts from the names the solution left (see WrongAnswerRun), so one whose
 mistake is in the conclusion, not in the measurement, uses the solution's measurement (`rows`,
-`sweep`, `alone`/`loaded`, `on_threads`/`on_processes`) instead of measuring again: the tests
+`sweep`, `alone`/`loaded`, `tuned`, `on_threads`/`on_processes`) instead of measuring again: the tests
 measure once, and a learner who re-runs only the last lines of the cell makes the same mistake.
 """
 
@@ -104,11 +104,9 @@ WRONG_ANSWERS: dict[str, dict[str, list[str]]] = {
             "slowdown_ratio = loaded.p95 / alone.p95",
         ],
         "task3-answer": [
-            # A longer interval "lets each thread get more done".
-            "lowest_latency_interval = 0.02\n"
-            "tuned = isolated_latencies(requests=100, cpu_threads=1, switch_interval=lowest_latency_interval)",
-            "lowest_latency_interval = 0.005  # the default must be tuned best\n"
-            "tuned = isolated_latencies(requests=100, cpu_threads=1, switch_interval=lowest_latency_interval)",
+            # A longer interval "lets each thread get more done" (the prediction alone is wrong).
+            "lowest_latency_interval = 0.02",
+            "lowest_latency_interval = 0.005  # the default must be tuned best",
             # Right prediction, but the measurement forgot to pass it.
             "lowest_latency_interval = 0.0005\ntuned = isolated_latencies(requests=100, cpu_threads=1)",
         ],
