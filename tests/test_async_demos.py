@@ -1,5 +1,4 @@
 import sys
-import threading
 
 import matplotlib
 
@@ -7,6 +6,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import pytest
+from thread_checks import threads_left, threads_now
 
 from utils import async_demos
 from utils.async_demos import TickerResult, idle_clients_memory, plot_echo_scaling, ticker_during_cpu_work
@@ -42,12 +42,12 @@ def test_the_ticker_keeps_ticking_when_the_work_leaves_the_loop():
 
 
 def test_to_thread_uses_and_restores_the_switch_interval():
-    before, threads = sys.getswitchinterval(), threading.active_count()
+    before, threads = sys.getswitchinterval(), threads_now()
     result = ticker_during_cpu_work("to_thread", SMALL, switch_interval=0.002)
     assert result.switch_interval == pytest.approx(0.002)
     assert sys.getswitchinterval() == before
     assert result.ticks >= 2  # the loop's thread got the GIL back now and then
-    assert threading.active_count() == threads  # asyncio.run joined the default executor's thread
+    assert not threads_left(threads)  # asyncio.run joined the default executor's thread
 
 
 def test_ticker_runs_in_a_fresh_process_and_round_trips():
@@ -108,9 +108,9 @@ def test_a_waiting_thread_costs_more_memory_than_a_waiting_task():
 
 
 def test_memory_experiment_leaves_no_threads_behind():
-    before = threading.active_count()
+    before = threads_now()
     idle_clients_memory("threads", 50)
-    assert threading.active_count() == before
+    assert not threads_left(before)
 
 
 @pytest.mark.parametrize(

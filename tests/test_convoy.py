@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import pytest
+from thread_checks import threads_left, threads_now
 
 from utils import convoy
 from utils.convoy import LatencyResult, Sweep
@@ -63,12 +64,12 @@ def test_slowdown_is_the_ratio_of_medians():
 
 
 def test_sleep_requests_alone_take_about_the_wait_and_leave_no_threads():
-    before = threading.active_count()
+    before = threads_now()
     r = convoy.io_latencies(requests=20, io="sleep", wait=0.002)
     assert len(r.latencies) == 20 and r.cpu_chunks == [] and r.cpu_threads == 0
     assert min(r.latencies) >= 0.002
     assert r.python == platform.python_version() and r.switch_interval == sys.getswitchinterval()
-    assert threading.active_count() == before
+    assert not threads_left(before)
 
 
 def test_a_cpu_thread_delays_the_io_thread_by_about_a_switch_interval():
@@ -103,10 +104,10 @@ def test_the_echo_server_is_stopped_even_on_a_time_out(monkeypatch):
 
 
 def test_sleep_requests_time_out():
-    before = threading.active_count()
+    before = threads_now()
     with pytest.raises(TimeoutError):
         convoy.io_latencies(requests=1000, cpu_threads=1, io="sleep", wait=0.01, timeout=0.1)
-    assert threading.active_count() == before
+    assert not threads_left(before)
 
 
 @pytest.mark.skipif(not convoy.nice_supported(), reason="per-thread nice needs Linux")

@@ -1,8 +1,8 @@
 import sys
-import threading
 import time
 
 import pytest
+from thread_checks import threads_left, threads_now
 
 from utils import environment
 from utils.isolation import IsolatedRunError
@@ -126,15 +126,12 @@ def test_bad_arguments_are_rejected(kwargs, error):
 
 
 def test_timeout_stops_the_threads():
-    before = threading.active_count()
+    before = threads_now()
     start = time.perf_counter()
     with pytest.raises(TimeoutError, match="did not finish within"):
         racy_counter(4, 10_000_000, "locked", timeout=0.2)
     assert time.perf_counter() - start < 10
-    deadline = time.monotonic() + 5
-    while threading.active_count() > before and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert threading.active_count() == before, "the timed-out threads were not stopped"
+    assert not threads_left(before, wait=5), "the timed-out threads were not stopped"
 
 
 # --- isolated runs and rates -----------------------------------------------------------------
