@@ -3,6 +3,7 @@ and grade with nbgrader's own commands (full marks for a solution, zero for ever
 
 from __future__ import annotations
 
+import ast
 import copy
 import os
 import re
@@ -95,20 +96,64 @@ def test_every_task_keeps_a_wrong_answer(path):
             )
 
 
+def bound_names(source: str) -> set[str]:
+    """The names a cell binds in the notebook's namespace: assignments, imports, defs, loop and with targets.
+
+    Function and class bodies, lambdas and comprehensions bind their own local names, so they are
+    not entered.
+    """
+    names: set[str] = set()
+
+    class Binder(ast.NodeVisitor):
+        def visit_Name(self, node: ast.Name) -> None:
+            if isinstance(node.ctx, (ast.Store, ast.Del)):
+                names.add(node.id)
+
+        def visit_FunctionDef(self, node) -> None:
+            names.add(node.name)
+
+        visit_AsyncFunctionDef = visit_ClassDef = visit_FunctionDef
+
+        def visit_Import(self, node) -> None:
+            for alias in node.names:
+                if alias.name == "*":
+                    raise ValueError(f"cannot tell which names `from ... import *` binds:\n{source}")
+                names.add(alias.asname or alias.name.split(".")[0])
+
+        visit_ImportFrom = visit_Import
+
+        def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+            if node.name:
+                names.add(node.name)
+            self.generic_visit(node)
+
+        def skip(self, node) -> None:
+            pass
+
+        visit_Lambda = visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = skip
+
+    Binder().visit(ast.parse(source))
+    return names
+
+
 class WrongAnswerRun:
     """Every wrong answer of one assignment, tried in one kernel (a kernel per answer costs ~2 s each).
 
-    The solution runs top to bottom. At each task, after the solution's own check has passed, the
-    kernel's namespace is saved; each wrong answer then replaces the task cell, the cells up to the
-    check run, and the saved namespace is put back, so the next wrong answer meets the names the
-    solution left, not those of the previous wrong answer. After the task's last wrong answer, the
-    solution's check runs once more and must still pass: a wrong answer that leaves other state
-    behind (say, the garbage collector turned off) is reported, not silently blamed on the next one.
+    The solution runs top to bottom. At each task, after the solution's own check has passed, each
+    wrong answer replaces the task cell and the cells up to the check run; before that, the values
+    of the names those cells bind are saved, and afterwards put back (names that did not exist are
+    removed), so the next wrong answer meets the names the solution left, not those of the previous
+    wrong answer. Only those names are held: a copy of the whole namespace would add a reference to
+    every object in it, and a check that counts references (assignment 02) would then fail a right
+    answer. After the task's last wrong answer, the solution's check runs once more and must still
+    pass: a wrong answer that leaves other state behind (an object changed in place, the garbage
+    collector turned off) is reported, not silently blamed on the next one.
     """
 
-    SAVE = "__wrong_answers_saved__ = dict(globals())"
-    RESTORE = ("(lambda names, saved: (names.clear(), names.update(saved)))"
-               "(globals(), globals().pop('__wrong_answers_saved__'))")
+    SAVE = ("__wrong_answers_saved__ = ({{name: globals()[name] for name in {names!r} if name in globals()}}, "
+            "{names!r})")
+    RESTORE = ("(lambda saved, names: ([globals().pop(name, None) for name in names], globals().update(saved)))"
+               "(*globals().pop('__wrong_answers_saved__'))")
 
     def __init__(self, path: Path):
         self.path = path
@@ -145,8 +190,9 @@ class WrongAnswerRun:
                 grade_id = grade_info(cells[task])["grade_id"]
                 tried = []
                 for n, source in enumerate(answers.get(grade_id, [])):
-                    self._harness(self.SAVE)
                     trial = [nbformat.v4.new_code_cell(source)] + cells[task + 1:check + 1]
+                    names = sorted(set().union(*(bound_names(c.source) for c in trial if c.cell_type == "code")))
+                    self._harness(self.SAVE.format(names=names))
                     tried.append({"source": source, "failed": self._failures(self._run(trial, task), task),
                                   "check": check})
                     self._harness(self.RESTORE)
@@ -293,3 +339,14 @@ def test_exercise_fails_exactly_at_its_unsolved_tasks(path, graded_course):
             f"{path.name} cell {i}: without an answer, only the hidden tests fail; the visible check passes, "
             "so the learner gets no feedback"
         )
+
+
+def test_bound_names_are_the_names_a_cell_binds_in_the_namespace():
+    source = ("import os.path, numpy as np\nfrom math import tau as t\nx = y[0] = 1\na, (b, *c) = 1, (2, 3)\n"
+              "for i in range(2):\n    total += i\nwith open(p) as f:\n    pass\n"
+              "def g(arg):\n    inner = 1\nclass K:\n    attr = 2\nsquares = [k * k for k in range(3)]\n"
+              "h = lambda v: v\ntry:\n    pass\nexcept ValueError as e:\n    del x\n")
+    assert bound_names(source) == {"os", "np", "t", "x", "a", "b", "c", "i", "total", "f", "g", "K", "squares", "h",
+                                   "e"}
+    with pytest.raises(ValueError, match="import"):
+        bound_names("from math import *")
