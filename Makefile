@@ -16,7 +16,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg \
          --nbval-cell-timeout $(CELL_TIMEOUT)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-utils test-notebooks execute exercises my-copy matrix venv venv-dev clean help
+.PHONY: lab test test-utils test-notebooks execute exercises my-copy matrix pythons venv venv-dev clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -26,20 +26,22 @@ help:
 	@echo "make execute NB=notebooks/03_inside_the_gil.ipynb   re-run notebooks in place from a fresh kernel"
 	@echo "make exercises  regenerate exercises/ from solutions/ (nbgrader)"
 	@echo "make my-copy    copy exercises/ to my_work/ for a learner (never overwrites)"
-	@echo "make matrix     validate lessons and solutions on every CPython 3.10+ found (pyenv, PATH)"
+	@echo "make matrix     run the tests on every CPython 3.10+ found (PATH, pyenv, make pythons), one venv each"
+	@echo "make pythons    install CPython 3.14, 3.15 and free-threaded 3.13t from Debian's archive (root)"
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed (found " + sys.version.split()[0] + "); run: make PYTHON=python3.12 ...")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@touch $@
 
-$(VENV)/.installed: $(VENV)/.python-ok requirements.txt pyproject.toml
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+INSTALL_INPUTS := requirements.txt constraints-free-threaded.txt pyproject.toml scripts/install_env.py
+
+$(VENV)/.installed: $(VENV)/.python-ok $(INSTALL_INPUTS)
+	$(PY) scripts/install_env.py
 	@touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) scripts/install_env.py --dev
 	@touch $@
 
 venv: $(VENV)/.installed
@@ -61,9 +63,10 @@ test-notebooks: $(VENV)/.installed-dev
 	@$(PY) -c "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot"
 	$(PY) -m pytest -p no:cacheprovider --durations=20 $(NBVAL) $(or $(NB),notebooks solutions) $(PYTEST_ARGS)
 
-# Re-execute notebooks in place from a fresh kernel and store clean outputs.
-execute: $(VENV)/.installed-dev
-	$(PY) scripts/execute_notebooks.py $(or $(NB),notebooks/*.ipynb solutions/*.ipynb)
+# Re-execute notebooks in place from a fresh kernel and store clean outputs, on the newest CPython found
+# (stored outputs come from CPython 3.15), with a free-threaded interpreter named for the lessons that compare.
+execute:
+	$(PYTHON) scripts/version_matrix.py --execute $(or $(NB),notebooks/*.ipynb solutions/*.ipynb)
 
 # Regenerate the student notebooks in exercises/ from the nbgrader sources in solutions/.
 exercises: $(VENV)/.installed-dev
@@ -76,9 +79,15 @@ my-copy:
 	  if [ -e "my_work/$$(basename $$f)" ]; then echo "kept   my_work/$$(basename $$f) (yours)"; \
 	  else cp "$$f" my_work/ && echo "copied my_work/$$(basename $$f)"; fi; done
 
-# The notebook validation on every CPython 3.10+ on this machine, each in .venvs/<python>/.
+# Unit tests and strict nbval on every CPython 3.10+ on this machine, each in .venvs/<python>/.
+# MATRIX_ARGS: e.g. --python 3.13t, --skip-venv (CI: make test has just run on .venv's Python).
+MATRIX_ARGS ?=
 matrix:
-	$(PYTHON) scripts/version_matrix.py $(NB)
+	$(PYTHON) scripts/version_matrix.py $(MATRIX_ARGS) $(NB)
+
+# CPython 3.14, 3.15 and free-threaded 3.13t for the matrix, from Debian's package archive (needs root).
+pythons:
+	scripts/pythons/install
 
 clean:
 	rm -rf $(VENV) .venvs
