@@ -1,5 +1,7 @@
 """Counts for the assignment tests, printed at the end of the run (issue: tasks and caught wrong answers)."""
 
+import sys
+
 import pytest
 
 _STATS = {"tasks": 0, "wrong": 0}
@@ -15,3 +17,24 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"Assignments: {_STATS['tasks']} tasks checked, {_STATS['wrong']} wrong answers caught by their checks"
         )
+
+
+def _gil_enabled() -> bool:
+    is_enabled = getattr(sys, "_is_gil_enabled", None)  # 3.13+
+    return True if is_enabled is None else is_enabled()
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The browser test runs last: importing Playwright re-enables the GIL for the rest of the process on 3.13t."""
+    items.sort(key=lambda item: item.path.name == "test_browser.py")
+
+
+@pytest.fixture(autouse=True)
+def _gil_stays_off(request):
+    """On a free-threaded build, a test that re-enables the GIL in this process fails (with the module's name in
+    the RuntimeWarning), since every test after it would no longer test the build without a GIL."""
+    before = _gil_enabled()
+    yield
+    if not before and _gil_enabled() and request.node.path.name != "test_browser.py":
+        pytest.fail(f"{request.node.nodeid} re-enabled the GIL in the test process: an extension module that does "
+                    "not declare Py_mod_gil was imported (see the RuntimeWarning); import it in a subprocess instead")

@@ -12,6 +12,7 @@ browser download). Without them it is skipped, except under CI (CI=true), where 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 import shutil
@@ -25,17 +26,23 @@ import pytest
 
 from notebook_checks import ROOT
 
+
+def expect(locator):
+    """Playwright's ``expect``, imported late (see HAVE_PLAYWRIGHT)."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 HOW = "install it with `apt-get install chromium` (and `pip install -r requirements-dev.txt`) to run the browser test"
 
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    sync_playwright = None
+# Playwright is imported only when the browser test runs (tests/conftest.py runs it last): its greenlet module
+# re-enables the GIL in the whole test process on free-threaded 3.13t, and the unit tests must run without it there.
+HAVE_PLAYWRIGHT = importlib.util.find_spec("playwright") is not None
 
-if CHROMIUM is None or sync_playwright is None:
+if CHROMIUM is None or not HAVE_PLAYWRIGHT:
     if IN_CI:
         pytest.fail(f"CI needs the browser test, but Chromium or Playwright is missing: {HOW}", pytrace=False)
     pytest.skip(f"no Chromium/Playwright here: {HOW}", allow_module_level=True)
@@ -98,6 +105,8 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
         yield chromium
