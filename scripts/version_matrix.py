@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.execute:
         if not args.targets:
             parser.error("--execute needs the notebooks to re-run")
-        return execute(interpreters, chosen, args.targets)
+        return execute(interpreters, chosen if args.python else [], args.targets)
     skipped = venv_interpreter() if args.skip_venv else None
     rows = []
     for interp in chosen:
