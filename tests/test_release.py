@@ -3,7 +3,7 @@ import sys
 import pytest
 
 from utils import release
-from utils.environment import gil_enabled
+from utils.environment import free_threaded_build, gil_enabled
 from utils.release import (
     HASHLIB_GIL_MINSIZE,
     OPERATIONS,
@@ -11,15 +11,24 @@ from utils.release import (
     ThreadRun,
     get_operation,
     hash_block_sweep,
+    hashlib_keeps_releasing,
+    hashlib_releases_gil,
+    hashlib_rule,
     libc_path,
     measure_isolated,
     measure_threads,
     plot_block_sweep,
     probe,
     probe_isolated,
+    record_hash_updates,
+    sweep_releases,
 )
 
 needs_gil = pytest.mark.skipif(not gil_enabled(), reason="the GIL is off: every thread runs whenever it likes")
+#: A standard build (or a free-threaded one from 3.15): hashlib's size rule shows. On 3.13t/3.14t with the GIL
+#: switched back on, every update releases it (hashlib_releases_gil).
+SIZE_RULE_SHOWS = gil_enabled() and (not free_threaded_build() or sys.version_info >= (3, 15))
+needs_size_rule = pytest.mark.skipif(not SIZE_RULE_SHOWS, reason="no GIL, or a 3.13t/3.14t hash object that always locks")
 needs_libc = pytest.mark.skipif(libc_path() is None, reason="no C library with usleep for ctypes here")
 FAST = 0.2  # seconds a probe of a call that holds the GIL lasts in these tests
 
@@ -31,10 +40,49 @@ def test_operations_are_named_and_documented():
     for name, op in OPERATIONS.items():
         assert op.name == name and op.source and op.unit
         assert op.label(10) and "{" not in op.label(10)
-    assert get_operation("sha256").expected(HASHLIB_GIL_MINSIZE - 1) is False
-    assert get_operation("sha256").expected(HASHLIB_GIL_MINSIZE) is True
+    sha256 = get_operation("sha256")
+    assert [sha256.expected(size) for size in (2047, 2048, 2049)] == [hashlib_releases_gil(size) for size in (2047, 2048, 2049)]
     assert get_operation("numpy").expected(500) is False and get_operation("numpy").expected(501) is True
     assert get_operation("matmul").expected(100) is None
+
+
+@pytest.mark.parametrize("version", [(3, 10), (3, 11), (3, 12), (3, 13), (3, 14), "3.14.10"])
+def test_hashlib_releases_for_at_least_2048_bytes_up_to_314(version):
+    assert HASHLIB_GIL_MINSIZE == 2048
+    rule = [hashlib_releases_gil(size, version=version, free_threaded=False) for size in (1, 2047, 2048, 2049, 1 << 20)]
+    assert rule == [False, False, True, True, True]
+    assert hashlib_keeps_releasing(version=version)
+    assert hashlib_rule(version=version).startswith("at least 2048 bytes")
+    # free-threaded 3.13/3.14: a hash object locks (and so releases the GIL) from creation
+    assert all(hashlib_releases_gil(size, version=version, free_threaded=True) for size in (1, 2047, 2048))
+
+
+@pytest.mark.parametrize("version", [(3, 15), (3, 16), "3.15.2"])
+@pytest.mark.parametrize("free_threaded", [False, True])
+def test_hashlib_releases_for_more_than_2048_bytes_from_315(version, free_threaded):
+    rule = [hashlib_releases_gil(size, version=version, free_threaded=free_threaded) for size in (1, 2047, 2048, 2049)]
+    assert rule == [False, False, False, True]  # gh-135239: `(SIZE) > HASHLIB_GIL_MINSIZE`
+    assert not hashlib_keeps_releasing(version=version)
+    assert hashlib_rule(version=version).startswith("more than 2048 bytes")
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [(dict(size=-1), ValueError), (dict(size=2.5), TypeError), (dict(size=10, version="three"), ValueError),
+     (dict(size=10, version=3.15), TypeError), (dict(size=10, version=(3,)), TypeError),
+     (dict(size=10, free_threaded="yes"), TypeError)],
+)
+def test_hashlib_rule_rejects_bad_arguments(kwargs, error):
+    with pytest.raises(error):
+        hashlib_releases_gil(**kwargs)
+
+
+def test_hashlib_exposes_its_threshold_from_314():
+    _hashlib = pytest.importorskip("_hashlib")
+    if sys.version_info >= (3, 14):  # gh-132993
+        assert _hashlib._GIL_MINSIZE == HASHLIB_GIL_MINSIZE
+    else:
+        assert not hasattr(_hashlib, "_GIL_MINSIZE")
 
 
 @pytest.mark.parametrize("name, error", [("nope", ValueError), (3, TypeError), (None, TypeError)])
@@ -58,27 +106,57 @@ def test_bad_sizes_are_rejected_before_anything_runs(operation, size, error):
 # --- probes --------------------------------------------------------------------------------
 
 
-@needs_gil
 @pytest.mark.parametrize(
     "operation, size, released",
     [("python", 10_000, False), ("zlib", 64 * 1024, True),
-     ("sha256", HASHLIB_GIL_MINSIZE - 1, False), ("sha256", HASHLIB_GIL_MINSIZE, True), ("sha256", 1 << 20, True),
+     ("sha256", 1024, False), ("sha256", 2047, False), ("sha256", 2049, True), ("sha256", 1 << 20, True),
      ("numpy", 500, False), ("numpy", 501, True), ("numpy-object", 1000, False)],
 )
 def test_probe_tells_whether_a_call_releases_the_gil(operation, size, released):
+    if free_threaded_build() and gil_enabled():  # PYTHON_GIL=1 on a free-threaded build
+        if operation.startswith("numpy"):
+            pytest.skip("numpy built for free-threading detaches the thread state in more places")
+        if operation == "sha256" and sys.version_info < (3, 15):
+            released = True  # 3.13t/3.14t: the hash object locks, and releases the GIL, from creation
     result = probe(operation, size, seconds=FAST)
-    assert result.available and result.other_thread_ran is released
-    assert result.agrees and result.calls >= 1
-    if not released:  # held for the whole probe: it ran until its time was up
-        assert result.seconds >= FAST
-    assert ("yes" if released else "no") in result.describe()
+    assert result.available and result.agrees and result.calls >= 1
+    if result.gil_enabled:
+        assert result.other_thread_ran is released and result.released is released
+        if not released:  # held for the whole probe: it ran until its time was up
+            assert result.seconds >= FAST
+        assert result.describe().endswith("yes: the GIL was released" if released else "no: the GIL was held")
+    else:  # no GIL to hold: the other thread ran, and the probe does not claim a release
+        assert result.other_thread_ran and result.released is None
+        assert result.describe().endswith("yes: no GIL here, nothing to release")
 
 
-@needs_gil
+@needs_size_rule
+def test_a_2048_byte_update_releases_the_gil_up_to_314_and_keeps_it_from_315():
+    result = probe("sha256", HASHLIB_GIL_MINSIZE, seconds=FAST)
+    if sys.version_info >= (3, 15):  # gh-135239: only for more than 2048 bytes
+        assert result.released is False and result.seconds >= FAST
+    else:  # 3.10-3.14: at least 2048 bytes
+        assert result.released is True
+    assert result.agrees
+
+
+@needs_size_rule
+def test_a_hash_object_keeps_releasing_after_one_large_update_up_to_314():
+    primed = probe("sha256-primed", 1024, seconds=FAST)
+    fresh = probe("sha256", 1024, seconds=FAST)
+    assert fresh.released is False
+    assert primed.released is (sys.version_info < (3, 15))  # use_mutex stays on up to 3.14; gone in 3.15
+    assert primed.agrees and fresh.agrees
+
+
 @needs_libc
 def test_ctypes_cdll_releases_the_gil_and_pydll_does_not():
-    assert probe("cdll-usleep", 1000, seconds=FAST).other_thread_ran
-    assert not probe("pydll-usleep", 1000, seconds=FAST).other_thread_ran
+    cdll, pydll = probe("cdll-usleep", 1000, seconds=FAST), probe("pydll-usleep", 1000, seconds=FAST)
+    assert cdll.other_thread_ran and cdll.agrees and pydll.agrees
+    if pydll.gil_enabled:
+        assert cdll.released is True and pydll.released is False
+    else:  # no GIL for PyDLL to keep: the other thread runs during the sleep too
+        assert pydll.other_thread_ran and pydll.released is None
 
 
 def test_probe_restores_the_switch_interval():
@@ -99,6 +177,18 @@ def test_probe_describe_is_stable_text():
     assert held.describe().endswith("no: the GIL was held") and "123" not in held.describe()
     missing = Probe("cdll-usleep", 10, "usleep", available=False, reason="OSError: no libc")
     assert "not available: OSError: no libc" in missing.describe() and missing.agrees
+    assert missing.released is None
+
+
+def test_probe_describe_says_when_there_is_no_gil():
+    ran = Probe("python", 10, "pure-Python loop", other_thread_ran=True, expected=False, gil_enabled=False)
+    assert ran.describe().endswith("yes: no GIL here, nothing to release") and "released" not in ran.describe()
+    assert ran.released is None and ran.agrees
+    late = Probe("python", 10, "pure-Python loop", other_thread_ran=False, expected=False, gil_enabled=False)
+    assert "no GIL here" in late.describe() and "held" not in late.describe()
+    assert not late.agrees  # without a GIL nothing should have stopped the other thread
+    held = Probe("python", 10, "pure-Python loop", other_thread_ran=False, expected=False)
+    assert held.released is False and held.agrees
 
 
 def test_agrees_compares_with_the_documented_behaviour():
@@ -127,12 +217,14 @@ def test_a_missing_c_library_makes_the_operation_unavailable_not_an_error(monkey
     assert not run.available and run.wall_times == [] and "not available" in run.summary()
 
 
-@needs_gil
 def test_probe_isolated_runs_all_checks_in_one_fresh_process():
     probes = probe_isolated([("python", 1000), ("sha256", 1 << 16)], seconds=FAST, timeout=60)
     assert [p.operation for p in probes] == ["python", "sha256"]
-    assert [p.other_thread_ran for p in probes] == [False, True]
-    assert all(p.agrees for p in probes)
+    assert all(p.agrees for p in probes) and probes[0].python == probes[1].python == sys.version.split()[0]
+    if probes[0].gil_enabled:
+        assert [p.released for p in probes] == [False, True]
+    else:
+        assert [p.other_thread_ran for p in probes] == [True, True] and probes[0].released is None
 
 
 @pytest.mark.parametrize(
@@ -162,14 +254,16 @@ def test_pure_python_threads_never_use_much_more_than_one_cpu():
     assert run.parallelism < 1.3  # the GIL: one thread at a time (plus a little bookkeeping)
 
 
-@needs_gil
 @needs_libc
 def test_cdll_sleeps_overlap_and_pydll_sleeps_queue():
     sleep = 0.1
     cdll = measure_threads("cdll-usleep", int(sleep * 1e6), calls=1, threads=2, repeat=3)
     pydll = measure_threads("pydll-usleep", int(sleep * 1e6), calls=1, threads=2, repeat=3)
     assert cdll.wall < 1.5 * sleep  # both sleeps at once
-    assert pydll.wall >= 1.95 * sleep  # one after the other: the GIL is held while sleeping
+    if pydll.gil_enabled:
+        assert pydll.wall >= 1.95 * sleep  # one after the other: the GIL is held while sleeping
+    else:
+        assert pydll.wall < 1.5 * sleep  # no GIL for PyDLL to hold: the sleeps overlap too
 
 
 def test_blas_limit_is_applied_and_undone():
@@ -235,9 +329,13 @@ def test_block_sweep_rejects_blocks_larger_than_the_data():
 # --- plot ----------------------------------------------------------------------------------
 
 
-def _sha_run(size, parallelism):
+def _sha_run(size, parallelism, python="3.14.0", gil_enabled=True):
     return ThreadRun("sha256", size, 10, 2, 1, label="x", wall_times=[1.0], cpu_times=[parallelism],
-                     python="3.x", cpu_count=2)
+                     python=python, gil_enabled=gil_enabled, cpu_count=2)
+
+
+def _threshold_lines(ax):
+    return [list(l.get_xdata()) for l in ax.get_lines() if l.get_linestyle() == "--"]
 
 
 def test_plot_has_one_bar_per_block_and_marks_the_threshold():
@@ -248,8 +346,29 @@ def test_plot_has_one_bar_per_block_and_marks_the_threshold():
     ax = fig.axes[0]
     assert [round(p.get_height(), 2) for p in ax.patches] == [1.0, 1.5, 1.9]  # sorted by block size
     assert [t.get_text() for t in ax.get_xticklabels()] == ["1,024", "2,048", "4,096"]
-    assert any(list(l.get_xdata()) == [0.5, 0.5] for l in ax.get_lines())  # between 1,024 and 2,048
-    assert "Python 3.x" in ax.get_title() and "2 CPUs" in ax.get_title()
+    assert _threshold_lines(ax) == [[0.5, 0.5]]  # 3.14: between 1,024 and 2,048
+    assert "Python 3.14.0" in ax.get_title() and "2 CPUs" in ax.get_title()
+
+
+def test_plot_puts_the_threshold_above_2048_from_315():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    runs = [_sha_run(size, 1.0, python="3.15.2") for size in (1024, 2048, 2049, 4096)]
+    ax = plot_block_sweep(runs, show=False).axes[0]
+    assert _threshold_lines(ax) == [[1.5, 1.5]]  # between 2,048 (kept) and 2,049 (released)
+    assert [sweep_releases(r) for r in runs] == [False, False, True, True]
+    assert "> 2048" in ax.get_legend().get_texts()[0].get_text()
+
+
+def test_plot_has_no_threshold_line_without_a_gil():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    runs = [_sha_run(size, 1.9, python="3.13.5", gil_enabled=False) for size in (256, 4096)]
+    ax = plot_block_sweep(runs, show=False).axes[0]
+    assert _threshold_lines(ax) == [] and "GIL off" in ax.get_title()
+    assert all(sweep_releases(r) for r in runs)
 
 
 def test_plot_has_no_threshold_line_when_all_blocks_are_on_one_side():
@@ -272,7 +391,52 @@ def test_probe_callable_tells_holding_from_releasing():
     from utils.release import probe_callable
 
     block = bytes(1 << 20)
-    assert probe_callable(lambda: hashlib.sha256(block).digest(), label="big blocks").other_thread_ran
-    assert not probe_callable(lambda: sum(range(20_000)), label="Python loop").other_thread_ran
+    big = probe_callable(lambda: hashlib.sha256(block).digest(), label="big blocks")
+    loop = probe_callable(lambda: sum(range(20_000)), label="Python loop")
+    assert big.other_thread_ran
+    if loop.gil_enabled:
+        assert big.released is True and loop.released is False
+    else:  # no GIL: the loop does not stop the other thread either, and nothing is said to be released
+        assert loop.other_thread_ran and loop.released is None and "no GIL" in loop.describe()
     with pytest.raises(TypeError, match="callable"):
         probe_callable(42)
+
+
+# --- recording the blocks a function hashes -------------------------------------------------
+
+
+def test_record_hash_updates_sees_every_block_and_changes_nothing():
+    import hashlib
+    import io
+
+    def chunked(data, chunk):
+        stream, digest = io.BytesIO(data), hashlib.sha256()
+        while block := stream.read(chunk):
+            digest.update(block)
+        return digest.hexdigest()
+
+    data = bytes(range(256)) * 40  # 10,240 bytes
+    original = hashlib.sha256
+    digest, sizes = record_hash_updates(chunked, data, 3000)
+    assert digest == hashlib.sha256(data).hexdigest() and sizes == [3000, 3000, 3000, 1240]
+    assert hashlib.sha256 is original
+    _, sizes = record_hash_updates(lambda: hashlib.new("sha256", data).copy().update(b"abc"))
+    assert sizes == [10_240, 3]
+    if sys.version_info >= (3, 11):  # hashlib.file_digest is new in 3.11; it goes through hashlib.new
+        _, sizes = record_hash_updates(lambda: hashlib.file_digest(io.BytesIO(data), "sha256").hexdigest())
+        assert sizes == [10_240]
+    _, sizes = record_hash_updates(lambda: sum(data))
+    assert sizes == []
+
+
+def test_record_hash_updates_restores_hashlib_after_an_error():
+    import hashlib
+
+    original_sha256, original_new = hashlib.sha256, hashlib.new
+    with pytest.raises(ZeroDivisionError):
+        record_hash_updates(lambda: 1 / 0)
+    assert hashlib.sha256 is original_sha256 and hashlib.new is original_new
+    with pytest.raises(TypeError, match="callable"):
+        record_hash_updates("digest")
+    with pytest.raises(ValueError, match="timeout"):
+        record_hash_updates(len, b"", timeout=0)

@@ -3,8 +3,11 @@
 Each **operation** is one call from Python into C code (``OPERATIONS``), with a ``size``:
 
 - ``python``: a pure-Python loop of ``size`` iterations (the baseline: holds the GIL);
-- ``sha256``: ``hashlib.sha256().update`` with a ``size``-byte block; hashlib releases the GIL
-  for data of at least 2048 bytes (``HASHLIB_GIL_MINSIZE`` in CPython's ``Modules/hashlib.h``);
+- ``sha256``: ``hashlib.sha256().update`` with a ``size``-byte block on a fresh hash object;
+  hashlib releases the GIL for data of at least 2048 bytes up to 3.14, of more than 2048 bytes
+  from 3.15 (:func:`hashlib_releases_gil` gives the rule and its sources);
+- ``sha256-primed``: the same, on a hash object that first hashed one 4,096-byte block: up to 3.14
+  that object then releases the GIL on every later update, whatever its size; from 3.15 it does not;
 - ``zlib``: ``zlib.compress`` of ``size`` bytes (``Modules/zlibmodule.c`` releases the GIL
   around ``deflate``);
 - ``numpy`` / ``numpy-object``: the ufunc ``np.multiply(a, a, out=...)`` on ``size`` float64 or
@@ -20,7 +23,8 @@ Two experiments, each best run in a fresh process (the functions ending in ``_is
 - :func:`probe`: does another Python thread get to run while this thread is inside the
   operation? With the switch interval raised far above the probe's length, a thread that holds
   the GIL is never asked to drop it, so the answer is a yes or no that does not depend on how
-  fast or busy the machine is.
+  fast or busy the machine is. On a free-threaded build with the GIL off there is no GIL to
+  hold or release: the other thread runs whenever the OS schedules it, and the probe says so.
 - :func:`measure_threads`: ``threads`` threads each call the operation ``calls`` times; wall
   time, CPU time and **effective parallelism** (CPU time / wall time).
 """
@@ -46,15 +50,84 @@ from utils.timing import RepeatedRuns
 from utils.validation import check_count, check_seconds
 
 MiB = 1024 * 1024
-#: hashlib releases the GIL for data of at least this many bytes (CPython ``Modules/hashlib.h``).
+#: hashlib's threshold for releasing the GIL (``HASHLIB_GIL_MINSIZE`` in CPython's ``Modules/hashlib.h``, 2048
+#: in 3.10-3.15; exposed as ``_hashlib._GIL_MINSIZE`` from 3.14). How it is compared changed in 3.15:
+#: see :func:`hashlib_releases_gil`.
 HASHLIB_GIL_MINSIZE = 2048
+#: Size of the one update that primes the hash object of the ``sha256-primed`` operation (bytes).
+PRIMING_BLOCK = 4096
 #: numpy releases the GIL for ufunc loops over more than this many elements (``NPY_BEGIN_THREADS_THRESHOLDED``).
 NUMPY_THREADS_THRESHOLD = 500
 #: Block sizes for the hashlib threshold experiment (bytes).
-DEFAULT_BLOCKS = (256, 1024, 2047, 2048, 4096, 65536)
+DEFAULT_BLOCKS = (256, 1024, 2047, 2048, 2049, 4096, 65536)
 #: Switch interval used while probing: far longer than any probe, so a thread that holds the
 #: GIL is never forced to hand it over, and the other thread runs only if the GIL is released.
 PROBE_SWITCH_INTERVAL = 10.0
+
+
+# --- hashlib's rule, by version -------------------------------------------------------------
+
+
+def _version_tuple(version: Any) -> tuple[int, int]:
+    if version is None:
+        return sys.version_info[:2]
+    if isinstance(version, str):  # "3.15.2", as Probe.python and ThreadRun.python hold it
+        parts = version.split(".")
+        if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+            return int(parts[0]), int(parts[1])
+        raise ValueError(f"version must look like '3.14' or '3.14.1', not {version!r}")
+    if (isinstance(version, tuple) and len(version) >= 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in version[:2])):
+        return version[0], version[1]
+    raise TypeError(f"version must be a (major, minor) tuple or a string such as '3.14', not {version!r}")
+
+
+def hashlib_releases_gil(size: int, *, version: Any = None, free_threaded: bool | None = None) -> bool:
+    """Whether one hashlib ``update`` of ``size`` bytes, on a fresh hash object, releases the GIL.
+
+    The rule as CPython's source states it (``version`` and ``free_threaded`` default to the
+    running interpreter; ``version`` is ``(3, 14)`` or ``"3.14.1"``):
+
+    - 3.15 and later: only for data **longer than** ``HASHLIB_GIL_MINSIZE`` (2048) bytes:
+      ``if ((SIZE) > HASHLIB_GIL_MINSIZE)`` in ``HASHLIB_EXTERNAL_INSTRUCTIONS_LOCKED``,
+      ``Modules/hashlib.h`` (gh-135239), so a 2,048-byte update keeps the GIL; the same on every build.
+    - 3.10 to 3.14, standard build: for data of **at least** 2048 bytes
+      (``view.len >= HASHLIB_GIL_MINSIZE`` in ``Modules/_hashopenssl.c``, the constant in
+      ``Modules/hashlib.h``); the hashlib docs: "larger than 2047 bytes".
+    - 3.13 and 3.14, free-threaded build: every update, because a hash object uses its mutex from
+      creation (``HASHLIB_INIT_MUTEX`` sets ``use_mutex`` under ``Py_GIL_DISABLED``, ``Modules/hashlib.h``).
+      That only shows when the GIL is switched back on (``PYTHON_GIL=1``); with it off there is no GIL to release.
+    """
+    check_count("size", size, 0, 1 << 62)
+    major_minor = _version_tuple(version)
+    if free_threaded is None:
+        free_threaded = environment.free_threaded_build()
+    elif not isinstance(free_threaded, bool):
+        raise TypeError(f"free_threaded must be True, False or None, not {type(free_threaded).__name__}")
+    if major_minor >= (3, 15):
+        return size > HASHLIB_GIL_MINSIZE
+    if free_threaded:
+        return True
+    return size >= HASHLIB_GIL_MINSIZE
+
+
+def hashlib_keeps_releasing(*, version: Any = None) -> bool:
+    """Whether a hash object that hashed >= 2048 bytes in one ``update`` releases the GIL on every later one.
+
+    True up to 3.14: that update switches the object to using its lock for good (``use_mutex``,
+    ``Modules/_hashopenssl.c`` and ``Modules/hashlib.h``; a ``PyThread`` lock before 3.13), and every
+    update that uses the lock releases the GIL. (Data given to the constructor does not do this.)
+    False from 3.15, where each update decides by its own size (gh-135239).
+    """
+    return _version_tuple(version) < (3, 15)
+
+
+def hashlib_rule(*, version: Any = None) -> str:
+    """hashlib's rule for ``version`` (default: this Python) in words, with its source."""
+    if _version_tuple(version) >= (3, 15):
+        return (f"more than {HASHLIB_GIL_MINSIZE} bytes "
+                "(3.15+: HASHLIB_EXTERNAL_INSTRUCTIONS_LOCKED in Modules/hashlib.h, gh-135239)")
+    return f"at least {HASHLIB_GIL_MINSIZE} bytes (3.10-3.14: view.len >= HASHLIB_GIL_MINSIZE)"
 
 
 # --- operations ---------------------------------------------------------------------------
@@ -76,9 +149,17 @@ def _python_loop(size: int) -> Callable[[], Any]:
 
 
 def _sha256(size: int) -> Callable[[], Any]:
-    # A fresh hash object per call site: once an object has hashed >= 2048 bytes it keeps a lock
-    # and releases the GIL on every later update (Modules/_hashopenssl.c), whatever their size.
+    # A fresh hash object per call site: up to 3.14, once an object has hashed >= 2048 bytes in one
+    # update it keeps using its lock and releases the GIL on every later update, whatever their
+    # size (hashlib_keeps_releasing); the sha256-primed operation shows that.
     digest = hashlib.sha256()
+    data = bytes(size)
+    return lambda: digest.update(data)
+
+
+def _sha256_primed(size: int) -> Callable[[], Any]:
+    digest = hashlib.sha256()
+    digest.update(bytes(PRIMING_BLOCK))
     data = bytes(size)
     return lambda: digest.update(data)
 
@@ -148,7 +229,11 @@ OPERATIONS: dict[str, Operation] = {
         Operation("python", "pure-Python loop, {size:,} iterations", "iterations", 10**7,
                   _python_loop, lambda size: False, "Python/ceval.c: bytecode runs with the GIL held"),
         Operation("sha256", "hashlib sha256 update, {size:,}-byte blocks", "bytes", 64 * MiB,
-                  _sha256, lambda size: size >= HASHLIB_GIL_MINSIZE, "Modules/hashlib.h: HASHLIB_GIL_MINSIZE"),
+                  _sha256, hashlib_releases_gil,
+                  "Modules/hashlib.h: HASHLIB_GIL_MINSIZE; >= up to 3.14, > from 3.15 (gh-135239)"),
+        Operation("sha256-primed", "sha256 update, {size:,}-byte blocks, after 4 KiB", "bytes", 64 * MiB,
+                  _sha256_primed, lambda size: hashlib_keeps_releasing() or hashlib_releases_gil(size),
+                  "Modules/_hashopenssl.c: use_mutex stays on after one update >= 2048 bytes, up to 3.14"),
         Operation("zlib", "zlib.compress, {size:,} bytes", "bytes", 16 * MiB,
                   _zlib, lambda size: True, "Modules/zlibmodule.c: Py_BEGIN_ALLOW_THREADS around deflate"),
         Operation("numpy", "np.multiply, {size:,} float64 elements", "elements", 10**7,
@@ -207,19 +292,36 @@ class Probe(PlainData):
     reason: str = ""
 
     @property
+    def released(self) -> bool | None:
+        """Whether the call released the GIL: None where that cannot be observed.
+
+        None if the operation is not available, and on a free-threaded build with the GIL off,
+        where there is no GIL to hold or release (the other thread runs whenever it is scheduled).
+        """
+        if not self.available or not self.gil_enabled:
+            return None
+        return self.other_thread_ran
+
+    @property
     def agrees(self) -> bool:
-        """True if the observation matches the documented behaviour (or nothing is documented)."""
+        """True if the observation matches the documented behaviour (or nothing is documented).
+
+        With the GIL off the documented behaviour is that the other thread runs: nothing stops it.
+        """
         if not self.available or self.expected is None:
             return True
-        # Without a GIL (free-threaded build) every other thread runs whenever it likes.
         expected = self.expected if self.gil_enabled else True
         return self.other_thread_ran == expected
 
     def describe(self) -> str:
-        """One stable line: the operation and the yes/no answer (no timings)."""
+        """One line: the operation and the yes/no answer (no timings); it says when there is no GIL."""
         if not self.available:
             return f"{self.label:<46} not available: {self.reason}"
-        answer = "yes: the GIL was released" if self.other_thread_ran else "no: the GIL was held"
+        if not self.gil_enabled:
+            answer = ("yes: no GIL here, nothing to release" if self.other_thread_ran
+                      else "no: not scheduled in time (no GIL here)")
+        else:
+            answer = "yes: the GIL was released" if self.other_thread_ran else "no: the GIL was held"
         return f"{self.label:<46} {answer}"
 
 
@@ -314,6 +416,73 @@ def _check_pairs(checks: Any) -> list[list[Any]]:
     return pairs
 
 
+# --- which blocks a function hashes --------------------------------------------------------
+
+
+class _RecordingHash:
+    """A hashlib object that records the size of every block it is given, then passes it on."""
+
+    def __init__(self, inner: Any, sizes: list[int]) -> None:
+        self._inner = inner
+        self._sizes = sizes
+
+    def update(self, data: Any) -> None:
+        self._inner.update(data)
+        self._sizes.append(memoryview(data).nbytes)
+
+    def copy(self) -> "_RecordingHash":
+        return _RecordingHash(self._inner.copy(), self._sizes)
+
+    def __getattr__(self, name: str) -> Any:  # digest, hexdigest, name, digest_size, ...
+        return getattr(self._inner, name)
+
+    def __repr__(self) -> str:
+        return f"<recorded {self._inner!r}>"
+
+
+_RECORDING = threading.Lock()
+
+
+def _recording(factory: Callable[..., Any], sizes: list[int], data_position: int) -> Callable[..., Any]:
+    def make(*args: Any, **kwargs: Any) -> _RecordingHash:
+        inner = factory(*args, **kwargs)
+        data = args[data_position] if len(args) > data_position else kwargs.get("data", kwargs.get("string"))
+        if data is not None:
+            sizes.append(memoryview(data).nbytes)
+        return _RecordingHash(inner, sizes)
+
+    return make
+
+
+def record_hash_updates(func: Callable[..., Any], *args: Any, timeout: float = 10.0,
+                        **kwargs: Any) -> tuple[Any, list[int]]:
+    """Call ``func(*args, **kwargs)``; return its result and the size of every block it hashed.
+
+    While ``func`` runs, ``hashlib.sha256`` and ``hashlib.new`` (which ``hashlib.file_digest``
+    uses) make hash objects that record, in order, the size in bytes of the data given to the
+    constructor and to each ``update``; they hash exactly as usual. Where there is no GIL to
+    observe (free-threaded build, GIL off), this tells whether ``func``'s updates would release
+    it on a build with one (:func:`hashlib_releases_gil`). Functions that reached ``sha256``
+    before the call (``from hashlib import sha256`` at module level) are not recorded.
+    Waits up to ``timeout`` seconds for another recording to finish (TimeoutError after).
+    """
+    if not callable(func):
+        raise TypeError(f"func must be callable, not {type(func).__name__}")
+    timeout = check_seconds("timeout", timeout, 0.0, 600.0)
+    if not _RECORDING.acquire(timeout=timeout):
+        raise TimeoutError(f"another record_hash_updates call did not finish within {timeout:g} s")
+    sizes: list[int] = []
+    original_sha256, original_new = hashlib.sha256, hashlib.new
+    try:
+        hashlib.sha256 = _recording(original_sha256, sizes, 0)
+        hashlib.new = _recording(original_new, sizes, 1)
+        result = func(*args, **kwargs)
+    finally:
+        hashlib.sha256, hashlib.new = original_sha256, original_new
+        _RECORDING.release()
+    return result, sizes
+
+
 # --- timings: several threads calling the operation ----------------------------------------
 
 
@@ -335,6 +504,7 @@ class ThreadRun(RepeatedRuns):
     cpu_count: int = 1
     available: bool = True
     reason: str = ""
+    free_threaded_build: bool = False
 
     def summary(self) -> str:
         """One line for a learner."""
@@ -365,7 +535,8 @@ def measure_threads(operation: str, size: int, calls: int, threads: int = 2, rep
     timeout = check_seconds("timeout", timeout)
     info = environment.python_info()
     result = ThreadRun(operation, size, calls, threads, repeat, label=op.label(size), blas_threads=blas_threads,
-                       python=info.version, gil_enabled=info.gil_enabled, cpu_count=info.usable_cpus)
+                       python=info.version, gil_enabled=info.gil_enabled, cpu_count=info.usable_cpus,
+                       free_threaded_build=info.free_threaded_build)
     steps = []
     for _ in range(threads):
         _, step, reason = _prepare(operation, size)
@@ -454,11 +625,24 @@ def hash_block_sweep(blocks: Sequence[int] = DEFAULT_BLOCKS, total_bytes: int = 
     return measure_isolated(specs, python=python, timeout=timeout)
 
 
-def plot_block_sweep(runs: Sequence[ThreadRun], *, show: bool = True):
-    """Bars of effective parallelism per block size, with hashlib's 2048-byte threshold marked.
+def sweep_releases(run: ThreadRun) -> bool:
+    """Whether the blocks of a sha256 ``run`` let other threads run: the GIL is off, or hashlib releases it.
 
-    Blocks below the threshold (the GIL is held while hashing) are grey, the others blue; the
-    dashed line separates them. Returns the Figure (after ``plt.show()`` when ``show``).
+    Uses :func:`hashlib_releases_gil` for the Python the run was measured on (``run.python``).
+    """
+    if not isinstance(run, ThreadRun) or run.operation != "sha256":
+        raise TypeError("run must be a ThreadRun of the sha256 operation (see hash_block_sweep)")
+    if not run.gil_enabled:
+        return True
+    return hashlib_releases_gil(run.size, version=run.python, free_threaded=run.free_threaded_build)
+
+
+def plot_block_sweep(runs: Sequence[ThreadRun], *, show: bool = True):
+    """Bars of effective parallelism per block size, with hashlib's threshold marked.
+
+    Blocks that keep the GIL on the run's Python (:func:`sweep_releases`) are grey, the others blue;
+    the dashed line separates them (below 2048 bytes up to 3.14, up to 2048 bytes from 3.15). With
+    the GIL off nothing keeps it, so there is no line. Returns the Figure (after ``plt.show()`` when ``show``).
     """
     import matplotlib.pyplot as plt
 
@@ -473,14 +657,16 @@ def plot_block_sweep(runs: Sequence[ThreadRun], *, show: bool = True):
     first = runs[0]
     ideal = min(first.threads, first.cpu_count)
     heights = [r.parallelism for r in runs]
-    colors = ["#1f77b4" if r.size >= HASHLIB_GIL_MINSIZE else "#7f7f7f" for r in runs]
+    releases = [sweep_releases(r) for r in runs]
+    colors = ["#1f77b4" if released else "#7f7f7f" for released in releases]
     fig, ax = plt.subplots(figsize=(8, 3.6))
     ax.bar(range(len(runs)), heights, color=colors)
     ax.set_xticks(range(len(runs)), [f"{r.size:,}" for r in runs])
-    split = sum(r.size < HASHLIB_GIL_MINSIZE for r in runs) - 0.5
-    if 0 < split < len(runs) - 1:
+    split = sum(not released for released in releases) - 0.5
+    if 0 < split < len(runs) - 1 and releases == sorted(releases):
+        compare = ">" if _version_tuple(first.python) >= (3, 15) else ">="
         ax.axvline(split, color="red", linestyle="--", linewidth=1,
-                   label=f"{HASHLIB_GIL_MINSIZE} bytes (HASHLIB_GIL_MINSIZE)")
+                   label=f"releases the GIL: size {compare} {HASHLIB_GIL_MINSIZE} (HASHLIB_GIL_MINSIZE)")
     ax.axhline(1, color="black", linewidth=0.8)
     ax.axhline(ideal, color="gray", linestyle=":", label=f"ideal: {ideal} (threads, usable CPUs)")
     ax.set_xlabel("block size passed to update() (bytes)")
