@@ -11,16 +11,18 @@ import matplotlib.pyplot as plt
 import pytest
 from thread_checks import threads_left, threads_now
 
-from utils import convoy
+from utils import convoy, environment
 from utils.convoy import LatencyResult, Sweep
 
+GIL = environment.gil_enabled()
 
-def result(latencies, cpu_threads=0, interval=0.005, wall=None, chunks=None, nice=0):
+
+def result(latencies, cpu_threads=0, interval=0.005, wall=None, chunks=None, nice=0, sends=None):
     return LatencyResult(
         io="echo", requests=len(latencies), cpu_threads=cpu_threads, switch_interval=interval,
         latencies=list(latencies), wall=wall if wall is not None else sum(latencies),
         cpu_chunks=chunks if chunks is not None else [0] * cpu_threads, cpu_nice=nice, wait=0.001,
-        python="3.11.7", cpu_count=2,
+        python="3.11.7", cpu_count=2, send_times=list(sends) if sends is not None else [],
     )
 
 
@@ -51,10 +53,33 @@ def test_result_statistics_and_round_trip():
     assert r.label == "with 2 CPU threads (nice 19)"
     assert "median" in r.summary() and "1.000 ms" in r.summary()
     assert LatencyResult.from_dict(r.to_dict()) == r
+    older = {k: v for k, v in r.to_dict().items() if k != "send_times"}  # a result saved before send_times
+    assert LatencyResult.from_dict(older).send_times == []
     with pytest.raises(ValueError, match="unknown"):
         LatencyResult.from_dict({**r.to_dict(), "colour": 1})
     with pytest.raises(TypeError):
         LatencyResult.from_dict([1])
+
+
+def test_breakdown_splits_each_request_at_sendall():
+    r = result([0.006, 0.0062, 0.0011], 1, interval=0.005, sends=[0.00002, 0.0051, 0.00001])
+    assert r.waited_in_send() == 1  # only the 5.1 ms sendall waited (half an interval or more)
+    assert r.breakdown() == (
+        "with 1 CPU thread: sendall median 0.020 ms (1 of 3 waited half an interval or more), "
+        "recv median 1.100 ms"
+    )
+    with pytest.raises(ValueError, match="echo"):
+        result([0.001]).breakdown()  # no send times: nothing to split
+
+
+def test_expected_latency_ranges():
+    assert convoy.expected_latency("sleep", 0.001, 0.01) == pytest.approx((0.011, 0.011))
+    assert convoy.expected_latency("echo", 0.001, 0.005) == pytest.approx((0.005, 0.011))
+    assert convoy.expected_latency("echo", 0.001, 0.0005) == pytest.approx((0.001, 0.002))
+    for args, error in [(("disk", 0.001, 0.005), ValueError), (("echo", -1, 0.005), ValueError),
+                        (("echo", 0.001, 0), ValueError), (("echo", "1", 0.005), TypeError)]:
+        with pytest.raises(error):
+            convoy.expected_latency(*args)
 
 
 def test_slowdown_is_the_ratio_of_medians():
@@ -75,12 +100,39 @@ def test_sleep_requests_alone_take_about_the_wait_and_leave_no_threads():
 def test_a_cpu_thread_delays_the_io_thread_by_about_a_switch_interval():
     previous = sys.getswitchinterval()
     alone = convoy.io_latencies(requests=20, io="sleep", wait=0.001, switch_interval=0.01)
-    loaded = convoy.io_latencies(requests=20, cpu_threads=1, io="sleep", wait=0.001, switch_interval=0.01)
-    assert sys.getswitchinterval() == previous  # restored
-    assert loaded.switch_interval == 0.01
-    assert loaded.median > alone.median + 0.005  # waited (most of) a 10 ms interval for the GIL
-    assert convoy.slowdown(alone, loaded) > 3
-    assert loaded.cpu_chunks[0] > 0
+    # As in the sweep test: a busy machine can keep the CPU thread off its CPU for a whole short
+    # run, and then it cannot take the GIL; the wait must show in at least one of three runs.
+    for _ in range(3):
+        loaded = convoy.io_latencies(requests=20, cpu_threads=1, io="sleep", wait=0.001, switch_interval=0.01)
+        assert sys.getswitchinterval() == previous  # restored
+        assert loaded.switch_interval == 0.01 and loaded.gil_enabled == GIL
+        assert loaded.cpu_chunks[0] > 0
+        if not GIL or loaded.median > alone.median + 0.005:
+            break
+    if GIL:
+        assert loaded.median > alone.median + 0.005  # waited (most of) a 10 ms interval for the GIL
+        assert convoy.slowdown(alone, loaded) > 3
+    else:  # GIL off: the CPU thread runs beside the sleeper, which never waits for an interval
+        assert loaded.median < alone.median + 0.005
+
+
+def test_echo_requests_wait_for_the_gil_in_whole_switch_intervals():
+    interval, requests = 0.01, 20
+    low, _ = convoy.expected_latency("echo", 0.001, interval)
+    medians = []
+    # A busy machine can keep the CPU thread off its CPU, so that it cannot take the GIL during
+    # a run; the wait must show in at least one of three runs (it shows in nearly every one).
+    for _ in range(3):
+        r = convoy.io_latencies(requests=requests, cpu_threads=1, io="echo", wait=0.001, switch_interval=interval)
+        assert len(r.send_times) == len(r.latencies) == requests
+        assert all(0 < sent < total for sent, total in zip(r.send_times, r.latencies))
+        medians.append(r.median)
+        if not GIL or r.median > 0.9 * low:
+            break
+    if GIL:
+        assert max(medians) > 0.9 * low, medians  # at least one interval, or the server's delay if longer
+    else:  # nothing waits for a GIL: no request takes anywhere near a 10 ms interval
+        assert r.median < interval / 2 and r.waited_in_send() <= requests // 10, r.breakdown()
 
 
 def test_echo_round_trips_with_a_cpu_thread():
@@ -148,9 +200,12 @@ def test_sweep_latency_grows_with_the_switch_interval():
         assert [r.switch_interval for r in sweep.results] == [0.0005, 0.02]
         assert sys.getswitchinterval() == previous
         ratios.append(sweep.results[1].median / sweep.results[0].median)
-        if ratios[-1] > 3:
+        if not GIL or ratios[-1] > 3:
             break
-    assert max(ratios) > 3, ratios
+    if GIL:
+        assert max(ratios) > 3, ratios
+    else:  # GIL off: the switch interval sets no wait, so 20 ms costs the sleeper nothing
+        assert sweep.results[1].median < 0.005, sweep.results[1].summary()
     assert len(sweep.cpu_alone_rates) == 2 and min(sweep.cpu_alone_rates) > 0
     assert sweep.cpu_shares == [r.cpu_rate / a for r, a in zip(sweep.results, sweep.cpu_alone_rates)]
     assert Sweep.from_dict(sweep.to_dict()) == sweep
@@ -177,12 +232,15 @@ def test_plot_sweep_axes_data_and_labels():
     ]
     fig = convoy.plot_sweep(Sweep(results[::-1], [1000 * convoy.CHUNK, 1000 * convoy.CHUNK]), show=False)
     left, right = fig.axes
-    median, p95, reference = left.lines
+    median, p95, low, high = left.lines
     assert list(median.get_xdata()) == pytest.approx([0.5, 5])
     assert list(median.get_ydata()) == pytest.approx([1.5, 6])
     assert list(p95.get_ydata()) == pytest.approx([1.5, 6])
-    assert list(reference.get_ydata()) == pytest.approx([1.5, 6])  # server delay (1 ms) + one interval
-    assert reference.get_label() == "server delay + one switch interval"
+    assert list(low.get_ydata()) == pytest.approx([1, 5])  # the server delay (1 ms), or one interval if longer
+    assert list(high.get_ydata()) == pytest.approx([2, 11])  # server delay + two intervals
+    assert low.get_label() == "with the GIL: max(server delay, one interval)"
+    assert high.get_label() == "with the GIL: server delay + two intervals"
+    assert len(left.collections) == 1  # the range between them is shaded
     assert list(right.lines[0].get_ydata()) == pytest.approx([0.9, 1.0])
     assert "switch interval (ms)" in left.get_xlabel() and "latency" in left.get_ylabel()
     assert "work rate" in right.get_ylabel()
@@ -190,6 +248,15 @@ def test_plot_sweep_axes_data_and_labels():
     assert [t.get_text() for t in left.get_xticklabels()] == ["0.5", "5"]  # the intervals, in ms
     title = fig._suptitle.get_text()
     assert "Python 3.11.7" in title and "2 CPUs" in title and "1 CPU thread" in title
+
+
+def test_plot_sweep_of_sleeps_has_one_reference_line():
+    results = [result([0.0015] * 3, 1, interval=0.0005, wall=1.0, chunks=[900])]
+    results[0].io = "sleep"
+    left, _ = convoy.plot_sweep(Sweep(results, [1000 * convoy.CHUNK]), show=False).axes
+    reference = left.lines[-1]
+    assert len(left.lines) == 3 and reference.get_label() == "with the GIL: sleep + one interval"
+    assert list(reference.get_ydata()) == pytest.approx([1.5])  # the 1 ms sleep + one 0.5 ms interval
 
 
 @pytest.mark.parametrize(

@@ -5,15 +5,18 @@ import threading
 
 import pytest
 
-from utils import deadlocks
+from utils import deadlocks, environment
 from utils.deadlocks import (
     DeadlockReport,
+    HandoffReport,
     Ledger,
     LockTimeout,
     StarvationReport,
     Wait,
     find_cycle,
     global_order,
+    handoff,
+    lock_hands_over,
     opposite_order,
     run_opposite_transfers,
     starvation,
@@ -369,11 +372,49 @@ def test_polite_thread_starves():
         call_isolated("utils.deadlocks:starvation", {"seconds": 0.3, "attempts": 3}, timeout=60)
     )
     assert report.polite_tries > 0 and report.greedy_acquisitions > 0
-    # the lock is held ~all the time and the GIL hands over mostly inside the critical section
+    # the lock is held ~all the time, free only between a release and the next acquire (and, with
+    # the GIL, the polite thread runs only when the GIL is handed over, mostly inside the critical section)
     assert report.polite_success_rate < 0.1
     assert report.greedy_acquisitions > 10 * report.polite_successes
     assert len(report.blocking_waits) == len(report.blocking_retakes) == len(report.blocking_acquired) == 3
+    if lock_hands_over():  # a blocked waiter gets the lock once it has waited 1 ms: nothing times out
+        assert all(report.blocking_acquired), report.describe()
     assert "Polite thread" in report.describe()
+
+
+# --- hand-off ----------------------------------------------------------------------------------
+
+
+def test_lock_hands_over_from_3_13_1():
+    assert lock_hands_over() == (sys.implementation.name == "cpython" and sys.version_info >= (3, 13, 1))
+
+
+def test_handoff_after_a_long_wait_where_the_lock_is_a_pymutex():
+    report = handoff(rounds=10, waited=0.005)
+    assert report.rounds == 10 and all(report.waiter_acquired)  # the waiter gets it in the end, every round
+    assert report.hands_over == lock_hands_over() and report.python == ".".join(map(str, sys.version_info[:3]))
+    if lock_hands_over():
+        # waited 5 ms > 1 ms (TIME_TO_BE_FAIR_NS): release() passes the lock to the waiter; one
+        # round of slack for a waiter that the OS had not yet let block when the lock was released
+        assert sum(report.retaken) <= 1, report.describe()
+    assert HandoffReport.from_dict(json.loads(json.dumps(report.to_dict()))) == report
+
+
+@pytest.mark.skipif(not (lock_hands_over() and environment.gil_enabled()),
+                    reason="needs the PyMutex lock (3.13.1+) and the GIL")
+def test_no_handoff_before_a_millisecond():
+    # A 0.2 ms wait is below the 1 ms threshold: release() only unlocks and wakes the waiter, which
+    # must take the GIL back before it can try again; the releasing thread holds the GIL and wins.
+    report = handoff(rounds=10, waited=0.0002)
+    assert sum(report.retaken) >= 5, report.describe()
+    assert all(report.waiter_acquired)
+
+
+def test_handoff_describes_the_rounds():
+    report = HandoffReport(0.005, (True, False, False), (True, True, True), "3.14.0", True)
+    assert report.rounds == 3
+    assert report.describe() == ("Waiter blocked 5 ms: the releasing thread re-took the lock at once in "
+                                 "1 of 3 rounds; the waiter got it in 3")
 
 
 # --- argument checks ---------------------------------------------------------------------------
@@ -396,6 +437,11 @@ def test_polite_thread_starves():
         (lambda: Ledger().deposit("5"), TypeError),
         (lambda: starvation(hold=1.0), ValueError),
         (lambda: starvation(attempts=-1), ValueError),
+        (lambda: handoff(rounds=0), ValueError),
+        (lambda: handoff(rounds=2.0), TypeError),
+        (lambda: handoff(waited=0), ValueError),
+        (lambda: handoff(waited=2), ValueError),
+        (lambda: handoff(timeout="1"), TypeError),
         (lambda: deadlocks.fork_warnings(threads=-1), ValueError),
         (lambda: deadlocks.fork_while_locked(timeout=None), TypeError),
     ],

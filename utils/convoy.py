@@ -1,15 +1,20 @@
 """The convoy effect: how CPU-bound threads stretch the latency of an I/O-bound thread (lesson 06).
 
 An I/O thread (here, the main thread of the process) makes ``requests`` small requests and
-times each one; meanwhile ``cpu_threads`` threads spin in pure Python. Every time the I/O
-thread's wait ends (a reply arrives, a sleep is over), it must take the GIL back. If a CPU thread
-holds it, the I/O thread first waits one *switch interval* (5 ms by default), then asks for
-the GIL and gets it at the CPU thread's next eval-breaker check (``take_gil`` in
-``Python/ceval_gil.c``, 3.2+). This is the "convoy effect" of bpo-7946 (python/cpython#52194).
+times each one; meanwhile ``cpu_threads`` threads spin in pure Python. Every blocking call of
+the I/O thread releases the GIL (``Py_BEGIN_ALLOW_THREADS``; on a socket with a timeout,
+``sendall`` and ``recv`` each release it around a ``poll`` and around the system call,
+``sock_call_ex`` and ``internal_select`` in ``Modules/socketmodule.c``), and a waiting CPU thread
+may take it. Each time the I/O thread then needs the GIL back, ``take_gil`` (``Python/ceval_gil.c``,
+3.2+) first waits one *switch interval* (5 ms by default) and, if no other switch happened
+meanwhile, sets a drop request that the CPU thread honours at its next eval-breaker check. The
+GIL keeps no queue: with several waiting threads, the one the OS wakes first gets it, so a
+thread can wait many intervals. This is the "convoy effect" of bpo-7946 (python/cpython#52194).
+With the GIL off (a free-threaded build) nothing waits for it.
 
     result = io_latencies(requests=100, cpu_threads=1)         # in this process
     result = isolated_latencies(requests=100, cpu_threads=1)   # in a fresh process (use this in lessons)
-    result.median, result.p95, result.cpu_rate
+    result.median, result.p95, result.cpu_rate, result.breakdown()
 
 Requests are round trips of 64 bytes to a local echo server (:class:`utils.echo.EchoServer`,
 127.0.0.1 only, always stopped) or short ``time.sleep`` calls. Every blocking step has a time-out.
@@ -58,6 +63,8 @@ class LatencyResult(PlainData):
     python: str = ""
     cpu_count: int = 1
     gil_enabled: bool = True
+    #: seconds each echo request spent in ``sendall`` (part of its latency); empty for ``io="sleep"``
+    send_times: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
@@ -78,6 +85,25 @@ class LatencyResult(PlainData):
     def cpu_rate(self) -> float:
         """Pure-Python loop iterations per second done by all CPU threads together."""
         return sum(self.cpu_chunks) * CHUNK / self.wall
+
+    def waited_in_send(self) -> int:
+        """Echo requests whose ``sendall`` took at least half a switch interval.
+
+        Sending 64 bytes takes microseconds; a ``sendall`` that took that long gave the GIL up and
+        then waited for it to come back (``take_gil`` waits a whole interval before it asks).
+        """
+        return sum(t >= self.switch_interval / 2 for t in self.send_times)
+
+    def breakdown(self) -> str:
+        """Where the time of the echo requests went: in ``sendall``, or in ``recv`` (times in ms)."""
+        if not self.send_times:
+            raise ValueError("only echo requests are timed in parts (io='echo')")
+        receive = [total - sent for total, sent in zip(self.latencies, self.send_times)]
+        return (
+            f"{self.label}: sendall median {statistics.median(self.send_times) * 1000:.3f} ms "
+            f"({self.waited_in_send()} of {len(self.send_times)} waited half an interval or more), "
+            f"recv median {statistics.median(receive) * 1000:.3f} ms"
+        )
 
     @property
     def label(self) -> str:
@@ -130,6 +156,26 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
+def expected_latency(io: str, wait: float, interval: float) -> tuple[float, float]:
+    """The range (seconds) one request's latency should fall in, with the GIL and one CPU thread.
+
+    ``io="sleep"``: the sleep releases the GIL once, and the thread waits one switch interval to
+    get it back: ``wait + interval`` (both ends). ``io="echo"``: ``sendall`` and ``recv`` release
+    the GIL, and each time the CPU thread takes it, the I/O thread waits about one interval to get
+    it back. A request lost it at least once: so it takes at least the server's delay, and at
+    least one interval (when the GIL is lost inside ``sendall``, the reply arrives during that
+    wait); typically at most the delay plus two intervals (lost while waiting for the reply, then
+    again at the read). More CPU threads, or a busy machine, can add intervals.
+    """
+    if io not in IO_KINDS:
+        raise ValueError(f"io must be one of {IO_KINDS}, got {io!r}")
+    check_seconds("wait", wait, 0.0, 1.0, allow_low=True)
+    check_seconds("interval", interval, 0.0, 1.0)
+    if io == "sleep":
+        return wait + interval, wait + interval
+    return max(wait, interval), wait + 2 * interval
+
+
 def slowdown(alone: LatencyResult, loaded: LatencyResult) -> float:
     """How many times the median latency grew from ``alone`` to ``loaded``."""
     for name, value in (("alone", alone), ("loaded", loaded)):
@@ -154,8 +200,10 @@ def _spin(stop: threading.Event, chunks: list[int], index: int, nice: int, start
         chunks[index] += 1
 
 
-def _echo_requests(address: tuple[str, int], requests: int, deadline: float, request_timeout: float) -> list[float]:
-    latencies = []
+def _echo_requests(address: tuple[str, int], requests: int, deadline: float,
+                   request_timeout: float) -> tuple[list[float], list[float]]:
+    """Latencies of ``requests`` round trips, and the part of each spent in ``sendall``."""
+    latencies, sends = [], []
     clock = time.perf_counter
     with socket.create_connection(address, timeout=request_timeout) as conn:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -166,9 +214,11 @@ def _echo_requests(address: tuple[str, int], requests: int, deadline: float, req
                 raise TimeoutError(f"the requests did not finish within the time-out ({len(latencies)} done)")
             start = clock()
             conn.sendall(PAYLOAD)
+            sent = clock()
             _read_exactly(conn, len(PAYLOAD))
             latencies.append(clock() - start)
-    return latencies
+            sends.append(sent - start)
+    return latencies, sends
 
 
 def _read_exactly(conn: socket.socket, size: int) -> None:
@@ -219,9 +269,9 @@ def _measure(
         start = time.perf_counter()
         if io == "echo":
             assert address is not None
-            latencies = _echo_requests(address, requests, deadline, min(10.0, timeout))
+            latencies, sends = _echo_requests(address, requests, deadline, min(10.0, timeout))
         else:
-            latencies = _sleep_requests(requests, wait, deadline)
+            latencies, sends = _sleep_requests(requests, wait, deadline), []
         wall = time.perf_counter() - start
         done = [after - first for after, first in zip(chunks, before)]
     finally:
@@ -232,7 +282,7 @@ def _measure(
     return LatencyResult(
         io=io, requests=requests, cpu_threads=cpu_threads, switch_interval=sys.getswitchinterval(),
         latencies=latencies, wall=wall, cpu_chunks=done, cpu_nice=cpu_nice, wait=wait,
-        python=info.version, cpu_count=info.usable_cpus, gil_enabled=info.gil_enabled,
+        python=info.version, cpu_count=info.usable_cpus, gil_enabled=info.gil_enabled, send_times=sends,
     )
 
 
@@ -349,8 +399,9 @@ def isolated_sweep(*, python: str | None = None, timeout: float = 60.0, **option
 
 def plot_sweep(sweep: Sweep, *, show: bool = True):
     """Two panels against the switch interval (ms, log scale): the I/O thread's latency (median
-    and 95th percentile, with the wait plus one interval for reference) and the CPU threads' work
-    rate as a share of one thread alone. Returns the Figure (after ``plt.show()`` when ``show``)."""
+    and 95th percentile, with the range :func:`expected_latency` gives for one CPU thread) and the
+    CPU threads' work rate as a share of one thread alone. Returns the Figure (after ``plt.show()``
+    when ``show``)."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
@@ -369,9 +420,14 @@ def plot_sweep(sweep: Sweep, *, show: bool = True):
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     left.plot(x, [r.median * 1000 for r in results], "o-", label="median")
     left.plot(x, [r.p95 * 1000 for r in results], "s--", label="95th percentile")
-    waited = "server delay" if first.io == "echo" else "sleep"
-    left.plot(x, [r.wait * 1000 + value for r, value in zip(results, x)], ":", color="grey",
-              label=f"{waited} + one switch interval")
+    bands = [expected_latency(r.io, r.wait, r.switch_interval) for r in results]
+    low, high = ([band[i] * 1000 for band in bands] for i in (0, 1))
+    if first.io == "sleep":
+        left.plot(x, low, ":", color="grey", label="with the GIL: sleep + one interval")
+    else:
+        left.plot(x, low, ":", color="grey", label="with the GIL: max(server delay, one interval)")
+        left.plot(x, high, "-.", color="grey", label="with the GIL: server delay + two intervals")
+        left.fill_between(x, low, high, color="grey", alpha=0.12, linewidth=0)
     left.set_xscale("log")
     left.set_yscale("log")
     right.set_xscale("log")
