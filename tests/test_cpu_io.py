@@ -7,7 +7,7 @@ import json
 import matplotlib.pyplot as plt
 import pytest
 
-from utils import cpu_io
+from utils import cpu_io, environment
 from utils.cpu_io import (
     compare_hashing,
     compare_hashing_isolated,
@@ -70,10 +70,15 @@ def test_run_hashing_structure():
 
 def test_small_blocks_keep_the_gil_so_threads_use_at_most_about_one_cpu():
     threads = run_hashing("threads", 2, block=1024, mib_per_task=16, repeat=3)
-    if not threads.gil_enabled:
-        pytest.skip("GIL off: threads may hash in parallel whatever the block size")
-    # Blocks under 2048 bytes are hashed with the GIL held (HASHLIB_GIL_MINSIZE, Modules/hashlib.h).
-    assert threads.parallelism < 1.3
+    assert threads.gil_enabled == environment.gil_enabled()
+    if threads.gil_enabled:
+        # Blocks under 2048 bytes are hashed with the GIL held (HASHLIB_GIL_MINSIZE, Modules/hashlib.h).
+        assert threads.parallelism < 1.3, threads.summary()
+    else:
+        # No GIL (PEP 703): each hash object has its own lock (gh-111916), so 2 threads hashing 2 objects
+        # may run at once whatever the block size; the bound left is one CPU per thread. (That they did
+        # run at once is not asserted: other programs on the machine can always push the number down.)
+        assert threads.parallelism < threads.workers + 0.2, threads.summary()
 
 
 def test_sequential_hashing_keeps_one_cpu_at_most():

@@ -65,11 +65,21 @@ def test_protected_variants_never_lose_an_update(variant):
         assert (result.expected, result.actual, result.lost) == (4 * iterations, 4 * iterations, 0)
 
 
-@pytest.mark.skipif(not GIL, reason="without the GIL the plain += loses updates (PEP 703)")
-def test_plain_and_int_key_dict_lose_few_or_none_with_the_gil():
-    for variant in ("plain", "dict"):
+@pytest.mark.parametrize("variant", ["plain", "dict"])
+def test_plain_and_int_key_dict_keep_their_updates_only_with_the_gil(variant):
+    if GIL:
+        # 3.10+: no eval-breaker check between the read and the write (bpo-29988).
         result = racy_counter(4, 1_000_000, variant)
         assert result.lost_fraction < 0.01, result.describe()
+        return
+    # No GIL (PEP 703): the threads really run at once, and the read-modify-write loses updates
+    # (measured on 3.13t: more than half of them at this size). Up to 3 runs, as for the call variant.
+    results = []
+    for _ in range(3):
+        results.append(racy_counter(4, 1_000_000, variant))
+        if results[-1].lost > 0:
+            break
+    assert results[-1].lost > 0, [r.describe() for r in results]
 
 
 def test_a_python_hash_makes_the_dict_update_racy():

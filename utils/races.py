@@ -146,7 +146,7 @@ def increment_dict(box: Box, n: int) -> None:
 
 
 def append_items(box: Box, n: int) -> None:
-    """``box.items.append(1)``, ``n`` times: one C call that holds the GIL from start to end."""
+    """``box.items.append(1)``, ``n`` times: one C call, under the GIL (or the list's own lock without it)."""
     items = box.items
     for _ in range(n):
         items.append(1)
