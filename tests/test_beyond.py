@@ -1,3 +1,4 @@
+import importlib.util
 import json
 import os
 import sys
@@ -45,6 +46,8 @@ def test_tour_shows_what_crosses_between_interpreters():
     if executors.interpreter_pool_class() is None:
         assert not tour.available and "3.14" in tour.reason
         assert "not available" in tour.describe()
+        if importlib.util.find_spec(BACKPORT) is not None:  # 3.12: installed, but no _interpreters to build on
+            assert sys.version_info < (3, 13) and "does not import" in tour.reason
         return
     assert tour.available and tour.api in (STDLIB, BACKPORT)
     assert tour.computed == tour.expected == sum(range(500))
@@ -120,6 +123,7 @@ def test_found_interpreter_runs_the_experiment_and_the_races(monkeypatch):
     assert run.races[1].lost == 0  # list.append never loses an item, GIL or per-object lock
     text = run.describe()
     assert os.path.basename(sys.executable) in text and "threads" in text and "append" in text
+    assert "(this kernel itself)" in text
 
 
 @pytest.mark.parametrize("kwargs, error", [({"workers": 0}, ValueError), ({"python": 5}, TypeError),

@@ -19,7 +19,7 @@ own, which would distort them):
 - :func:`plot_echo_scaling`: wall time and CPU time per round trip of the ``echo`` workload
   (``utils.workloads``) against the number of concurrent clients, one line per executor.
 
-Sources: asyncio docs (https://docs.python.org/3/library/asyncio.html), ``asyncio.to_thread``
+Sources: asyncio docs (https://docs.python.org/3.13/library/asyncio.html), ``asyncio.to_thread``
 (3.9+), ``loop.run_in_executor``; PEP 3156 (the event loop), PEP 492 (``async``/``await``).
 """
 
@@ -73,6 +73,7 @@ class TickerResult(PlainData):
     switch_interval: float = 0.005
     python: str = ""
     cpu_count: int = 1
+    gil_enabled: bool = True  # in the process that ran the experiment (False: free-threaded, GIL off)
 
     @property
     def ticks(self) -> int:
@@ -150,6 +151,7 @@ def ticker_during_cpu_work(
     return TickerResult(
         mode=mode, size=size, tick=tick, work_seconds=work, latencies=latencies, idle_latencies=idle,
         switch_interval=interval, python=info.version, cpu_count=info.usable_cpus,
+        gil_enabled=environment.gil_enabled(),
     )
 
 

@@ -5,8 +5,10 @@ Three ways past one GIL per process, each run from here so the lesson's cells st
 - **Subinterpreters**, each with its own GIL (PEP 684, Python 3.12, C API only). Python code
   can use them through ``concurrent.interpreters`` and ``concurrent.futures.InterpreterPoolExecutor``
   from 3.14 (PEP 734), or through the PyPI backport ``interpreters-pep-734`` (imported as
-  ``interpreters_backport``) on 3.13. :func:`subinterpreter_tour` creates one interpreter and
-  shows what crosses to it and what does not; run it in a fresh process with :func:`tour_isolated`.
+  ``interpreters_backport``) on 3.13. The backport installs on 3.12 too but does not import there
+  (it needs CPython's ``_interpreters`` module, 3.13+). :func:`subinterpreter_tour` creates one
+  interpreter and shows what crosses to it and what does not; run it in a fresh process with
+  :func:`tour_isolated`.
 - **The free-threaded build** (PEP 703; experimental in 3.13, supported in 3.14 by PEP 779).
   :func:`gil_option_probe` starts an interpreter with ``-X gil=N`` or ``PYTHON_GIL=N`` and reports
   what happened; :func:`free_threaded_run` runs the threads experiment (and lesson 05's race) on a
@@ -56,7 +58,7 @@ __all__ = [
 
 #: Where the high-level subinterpreter API comes from.
 STDLIB = "concurrent.interpreters"  # 3.14+, PEP 734
-BACKPORT = "interpreters_backport"  # PyPI package interpreters-pep-734 (3.13 here)
+BACKPORT = "interpreters_backport"  # PyPI package interpreters-pep-734 (runs on 3.13; imports fail on 3.12)
 
 #: A C extension module that the tour tries to import in a subinterpreter. NumPy's core module
 #: does not declare support for subinterpreters, so an isolated interpreter refuses to load it.
@@ -83,7 +85,8 @@ SHAREABLE_SAMPLES: dict[str, Any] = {
 def interpreters_module() -> tuple[ModuleType | None, str]:
     """The high-level subinterpreter module and where it comes from: (module, STDLIB or BACKPORT).
 
-    ``(None, "")`` when this Python has neither (3.10-3.12, or 3.13 without the backport).
+    ``(None, "")`` when this Python has neither (3.10-3.12, or 3.13 without the backport; on 3.12
+    the backport is installable but raises ImportError: there is no ``_interpreters`` module).
     """
     try:
         return importlib.import_module(STDLIB), STDLIB
@@ -297,15 +300,17 @@ class FreeThreadedRun:
     def describe(self) -> str:
         if not self.found:
             return (
-                "No free-threaded Python was found: none named by GIL_COURSE_PYTHON, and no python3.14t or "
-                "python3.13t on PATH.\nTo use one, install it (python.org installer option, `uv python install "
+                "No free-threaded Python was found: none named by GIL_COURSE_PYTHON, this kernel's Python is not "
+                "one, and there is no python3.Nt on PATH, in $PYTHONS_DIR/bin (default /opt/pythons/bin) or in "
+                "pyenv's versions.\nTo use one, install it (python.org installer option, `uv python install "
                 "3.14t`, or `pyenv install 3.14t`) and start JupyterLab with GIL_COURSE_PYTHON=/path/to/python3.14t."
             )
         assert self.result is not None
         build = "free-threaded build" if self.result.free_threaded else "standard build (not free-threaded!)"
+        itself = os.path.realpath(str(self.python)) == os.path.realpath(sys.executable)
         lines = [
-            f"Found {os.path.basename(str(self.python))}: Python {self.result.python}, {build}, "
-            f"GIL {'on' if self.result.gil_enabled else 'off'}",
+            f"Found {os.path.basename(str(self.python))}{' (this kernel itself)' if itself else ''}: "
+            f"Python {self.result.python}, {build}, GIL {'on' if self.result.gil_enabled else 'off'}",
             self.result.summary(),
         ]
         lines += [race.describe() for race in self.races]
@@ -325,8 +330,8 @@ def free_threaded_run(
     """Run ``workload`` on ``workers`` threads on a free-threaded interpreter, and lesson 05's races.
 
     ``python`` defaults to :func:`utils.environment.find_free_threaded_python` (the
-    ``GIL_COURSE_PYTHON`` environment variable, then ``python3.14t``/``python3.13t`` on PATH). If
-    there is none, the result has ``found=False`` and says how to point the course at one. Every
+    ``GIL_COURSE_PYTHON`` environment variable, this interpreter if it is a free-threaded build, then
+    ``python3.Nt`` on PATH, in ``$PYTHONS_DIR/bin`` or in pyenv, each probed). If there is none, the result has ``found=False`` and says how to point the course at one. Every
     run happens in a fresh process on that interpreter (``utils.isolation``).
     """
     from utils.isolation import run_isolated

@@ -14,12 +14,17 @@ Executors (``EXECUTORS``):
 - ``interpreters``: an ``InterpreterPoolExecutor``, one subinterpreter with its own GIL per
   worker (PEP 684, PEP 734): in the standard library from 3.14
   (``concurrent.futures.InterpreterPoolExecutor``), from the ``interpreters-pep-734`` backport
-  on 3.13. Elsewhere :func:`run` returns a result with ``available=False`` and the reason.
+  on 3.13. The backport also installs on 3.12 but does not import there: it needs CPython's
+  low-level module ``_interpreters``, which exists from 3.13 (3.12 has ``_xxsubinterpreters``).
+  Elsewhere :func:`run` returns a result with ``available=False`` and the reason.
 
-Pools are started and warmed up before the clock starts (every worker has run the workload at
-size 1 a few times: CPython 3.11 specialises a function's bytecode only after it has been
-called 8 times, ``Include/internal/pycore_code.h``, so an unwarmed first executor would run
-slower code than the ones after it); the start-up time is reported separately as ``startup``. The CPU time of a repeat is the sum
+Every executor is started and warmed up before the clock starts: each pool worker, the
+sequential executor's thread and the asyncio executor's event loop have run the workload at
+size 1 :data:`WARMUP_CALLS` times (the asyncio executor awaits the same coroutine it times, so
+its ``async`` form is what warms up). CPython 3.11 specialises a function's bytecode only after
+it has been called 8 times (``Include/internal/pycore_code.h``): an unwarmed executor would
+run slower code than the others. The time to get ready (create the pool or the event loop, and
+warm up) is reported separately as ``startup``. The CPU time of a repeat is the sum
 of its tasks' own CPU times (``time.thread_time`` in whichever thread, process or interpreter
 ran the task), except for asyncio, where all tasks share one thread and the process CPU time
 (``time.process_time``) of the repeat is used. **Effective parallelism** = CPU time / wall time:
@@ -31,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures as cf
 import contextlib
+import importlib.util
 import math
 import multiprocessing
 import sys
@@ -112,24 +118,38 @@ def check_results(results: Sequence[RunResult]) -> list[RunResult]:
 
 def interpreter_pool_class() -> type | None:
     """``InterpreterPoolExecutor`` from the standard library (3.14+) or the 3.13 backport, else None."""
+    pool, _ = _interpreter_pool()
+    return pool
+
+
+def _interpreter_pool() -> tuple[type | None, str]:
+    """(the pool class or None, why the installed backport did not import: "" if it did or is absent)."""
     pool = getattr(cf, "InterpreterPoolExecutor", None)
     if pool is not None:
-        return pool
+        return pool, ""
+    if importlib.util.find_spec("interpreters_backport") is None:
+        return None, ""
     try:
         from interpreters_backport.concurrent.futures import InterpreterPoolExecutor  # type: ignore
-    except ImportError:
-        return None
-    return InterpreterPoolExecutor
+    except ImportError as exc:  # on 3.12: no _interpreters module (3.13+) for it to build on
+        return None, str(exc) or type(exc).__name__
+    return InterpreterPoolExecutor, ""
 
 
 def availability() -> dict[str, str]:
     """For each executor, "" if this Python can run it, else why not."""
     reasons = {name: "" for name in EXECUTORS}
-    if interpreter_pool_class() is None:
+    pool, backport_error = _interpreter_pool()
+    if pool is None:
         reasons["interpreters"] = (
             f"not available on Python {sys.version_info.major}.{sys.version_info.minor}: "
             "InterpreterPoolExecutor needs 3.14, or 3.13 with the interpreters-pep-734 backport"
         )
+        if backport_error:
+            reasons["interpreters"] += (
+                f" (the backport is installed here but does not import: {backport_error}; it needs "
+                "CPython's _interpreters module, which exists from 3.13)"
+            )
     return reasons
 
 
@@ -199,12 +219,14 @@ def run(
         return result
 
     with environment.switch_interval(switch_interval), _echo_server_if_needed(spec.needs_echo_server) as extra:
-        if executor == "asyncio":
-            for _ in range(repeat):
-                wall, cpu, spans = _run_asyncio(workload, size, tasks, extra, timeout)
-                _record(result, wall, cpu, spans)
-            return result
         started = time.perf_counter()
+        if executor == "asyncio":
+            with _event_loop(workload, extra, timeout) as loop:
+                result.startup = time.perf_counter() - started
+                for _ in range(repeat):
+                    wall, cpu, spans = _run_asyncio(loop, workload, size, tasks, extra, timeout)
+                    _record(result, wall, cpu, spans)
+            return result
         with _pool(executor, workers, start_method, workload, extra) as pool:
             result.startup = time.perf_counter() - started
             for _ in range(repeat):
@@ -292,27 +314,55 @@ def _run_on_pool(pool: Any, workload: str, size: int, tasks: int, extra: dict, t
     return wall, cpu, spans
 
 
-def _run_asyncio(workload: str, size: int, tasks: int, extra: dict, timeout: float):
+async def _one_async(spec: Any, size: int, extra: dict) -> list[float]:
+    """One asyncio task: the workload's ``async`` form if it has one, else a plain call."""
+    begin = time.perf_counter()
+    if spec.async_func is not None:
+        await spec.async_func(size, **extra)
+    else:
+        spec.func(size, **extra)  # CPU work inside a coroutine blocks the loop
+    return [begin, time.perf_counter()]
+
+
+async def _warm_up_async(workload: str, extra: dict, calls: int = WARMUP_CALLS) -> None:
+    """The asyncio executor's warm-up: await one task of ``workload`` at size 1 ``calls`` times, untimed."""
+    spec = get_workload(workload)
+    for _ in range(calls):
+        await _one_async(spec, 1, extra)
+
+
+def _run_loop(loop: asyncio.AbstractEventLoop, coro: Any, timeout: float, what: str) -> Any:
+    try:
+        return loop.run_until_complete(asyncio.wait_for(coro, timeout))
+    except asyncio.TimeoutError:  # an alias of TimeoutError from 3.11 only
+        raise TimeoutError(f"{what} did not finish within {timeout:g} s") from None
+
+
+@contextlib.contextmanager
+def _event_loop(workload: str, extra: dict, timeout: float) -> Iterator[asyncio.AbstractEventLoop]:
+    """A new event loop with ``workload`` warmed up in it; closed afterwards like ``asyncio.run`` does."""
+    loop = asyncio.new_event_loop()
+    try:
+        _run_loop(loop, _warm_up_async(workload, extra), timeout, f"the {workload} warm-up")
+        yield loop
+    finally:
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())  # 3.9+
+        finally:
+            loop.close()
+
+
+def _run_asyncio(loop: asyncio.AbstractEventLoop, workload: str, size: int, tasks: int, extra: dict, timeout: float):
     spec = get_workload(workload)
 
-    async def one() -> list[float]:
-        begin = time.perf_counter()
-        if spec.async_func is not None:
-            await spec.async_func(size, **extra)
-        else:
-            spec.func(size, **extra)  # CPU work inside a coroutine blocks the loop
-        return [begin, time.perf_counter()]
-
     async def main() -> tuple[float, float, float, list[list[float]]]:
-        # The clock runs inside the loop, so creating and closing the loop is not counted.
+        # The clock runs inside the loop, so scheduling the first task is counted, creating the loop is not.
         start_cpu, start = time.process_time(), time.perf_counter()
-        spans = await asyncio.wait_for(asyncio.gather(*(one() for _ in range(tasks))), timeout)
+        spans = await asyncio.gather(*(_one_async(spec, size, extra) for _ in range(tasks)))
         return start, time.perf_counter() - start, time.process_time() - start_cpu, spans
 
-    try:
-        start, wall, cpu, spans = asyncio.run(main())
-    except asyncio.TimeoutError:
-        raise TimeoutError(f"{tasks} {workload} tasks did not finish within {timeout:g} s") from None
+    start, wall, cpu, spans = _run_loop(loop, main(), timeout, f"{tasks} {workload} tasks")
     return wall, cpu, [[b - start, e - start] for b, e in spans]
 
 
