@@ -1,7 +1,10 @@
 import importlib.util
 import json
 import math
+import multiprocessing
 import sys
+import time
+import concurrent.futures as cf
 from dataclasses import replace
 
 import pytest
@@ -152,9 +155,27 @@ def test_bad_arguments_get_clear_errors(kwargs, error, words):
         run(**arguments)
 
 
-def test_a_slow_task_times_out_instead_of_hanging():
+@pytest.mark.parametrize("executor", ["threads", "processes"])
+def test_a_slow_task_times_out_instead_of_hanging(executor):
+    # The task sleeps 6 s; run() must give up after its 0.2 s timeout, not wait for the task (the pool used to
+    # wait at shutdown). "Less than half the task" leaves room for starting a process pool on a busy machine.
+    started = time.perf_counter()
     with pytest.raises(TimeoutError, match="did not finish within 0.2 s"):
-        run("sleep", "threads", 1, size=1500, repeat=1, timeout=0.2)
+        # spawn: the threads case leaves its thread sleeping, and fork() in a process with threads warns (3.12+).
+        run("sleep", executor, 1, size=6000, repeat=1, timeout=0.2,
+            start_method="spawn" if executor == "processes" else None)
+    assert time.perf_counter() - started < 3.0
+
+
+def test_a_process_pool_that_fails_loses_its_workers():
+    pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    pool.submit(time.sleep, 0).result(timeout=60)
+    workers = list(pool._processes.values())
+    with pytest.raises(RuntimeError, match="failed"), executors.stopping(pool):
+        raise RuntimeError("the experiment failed")
+    for process in workers:
+        process.join(timeout=10)
+        assert not process.is_alive()
 
 
 def test_a_failing_task_raises_its_error():

@@ -277,15 +277,47 @@ def _pool(executor: str, workers: int, start_method: str | None, workload: str, 
         pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(start_method))
     else:
         pool = interpreter_pool_class()(max_workers=workers)  # type: ignore[misc]
-    try:
+    with stopping(pool):
         # Start every worker and warm the workload up in it before timing (the short sleep in
         # each warm-up task spreads them over all workers).
         warm = [pool.submit(warm_up, workload, extra, 0.02) for _ in range(workers)]
         for future in warm:
             future.result(timeout=60)
         yield pool
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def kill_workers(pool: cf.Executor) -> None:
+    """Kill a process pool's workers at once (``ProcessPoolExecutor.kill_workers`` from 3.14; each worker before).
+
+    Thread and interpreter pools have no workers that can be killed: this does nothing for them.
+    """
+    if not isinstance(pool, cf.ProcessPoolExecutor):
+        return
+    kill = getattr(pool, "kill_workers", None)  # public from 3.14
+    if kill is not None:
+        kill()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
+
+
+@contextlib.contextmanager
+def stopping(pool: cf.Executor) -> Iterator[cf.Executor]:
+    """Use ``pool`` in a ``with`` block that never waits for a task that overran.
+
+    On a normal exit the pool shuts down as usual, waiting for its tasks. If the block raised (a task
+    did not finish within its timeout, a task failed), queued tasks are cancelled, a process pool's
+    workers are killed, and the pool is shut down without waiting, so the error reaches the caller at
+    once. A thread (or interpreter) that is still running its task cannot be stopped from outside: it
+    finishes that task in the background and then exits.
+    """
+    try:
+        yield pool
+    except BaseException:
+        kill_workers(pool)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def warm_up(workload: str, extra: dict | None = None, pause: float = 0.0, calls: int = WARMUP_CALLS) -> None:
