@@ -2,6 +2,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import gc
 import json
 import sys
 import threading
@@ -11,10 +12,16 @@ import pytest
 from utils.gil_internals import (
     INTERVALS_MS,
     CheckPoints,
+    Counter,
     SwitchIntervalExplorer,
     add_in_place,
     add_through_call,
+    add_with_garbage,
+    call_instructions,
     checkpoints_isolated,
+    checkpoints_of,
+    collection_points,
+    collection_points_isolated,
     describe_timeline,
     eval_breaker_checkpoints,
     handovers,
@@ -24,7 +31,12 @@ from utils.gil_internals import (
     read_modify_write,
     sweep_switch_intervals,
 )
+from utils.environment import free_threaded_build
 from utils.timeline import Timeline
+
+#: 3.10 has no specialising interpreter, and the free-threaded 3.13 build disables it (gh-115999):
+#: there `len()`, `isinstance()`, `list.append` and `type(x)` are generic calls, which check the eval breaker.
+CALLS_ARE_GENERIC = sys.version_info < (3, 11) or (sys.version_info[:2] == (3, 13) and free_threaded_build())
 
 
 def test_plus_equals_is_a_load_an_add_and_a_store():
@@ -62,13 +74,95 @@ def test_checks_never_fall_inside_a_plain_increment_but_do_inside_a_call():
 
 def test_a_c_call_inside_is_a_check_point_except_for_fast_paths():
     called_c = eval_breaker_checkpoints("add_abs", iterations=1_000_000)
-    assert called_c.inside > 0  # abs(): checked when the call returns, on every version
+    assert called_c.inside > 0  # abs(): checked when the call returns, on every version and build
     length = eval_breaker_checkpoints("add_len", iterations=1_000_000)
     assert length.total > 10
-    if (3, 11) <= sys.version_info < (3, 14):
-        assert length.inside == 0  # the specialised len() call skips the check (measured on 3.11-3.13)
-    elif sys.version_info < (3, 11):
-        assert length.inside > 0  # 3.10 checks after every CALL_FUNCTION
+    if CALLS_ARE_GENERIC:
+        assert length.inside > 0  # 3.10: after every CALL_FUNCTION; 3.13t: the generic CALL checks
+    else:
+        assert length.inside == 0  # the specialised len() call skips the check (measured on 3.11-3.15)
+
+
+def add_isinstance(counter, n):
+    for _ in range(n):
+        counter.value += isinstance(counter, Counter)
+
+
+def add_type_check(counter, n):
+    for _ in range(n):
+        counter.value += type(counter) is Counter
+
+
+def append_only(counter, n):
+    items = []
+    for _ in range(n):
+        items.append(1)
+
+
+def count_down(counter, n):
+    while n:
+        n -= 1
+
+
+def test_the_lessons_table_of_check_points_holds_on_this_python():
+    """Lesson 03's table: loops, and the fast paths of isinstance(), type(x) and list.append (3.11+)."""
+    for func in (add_isinstance, add_type_check):  # a specialised call inside the read-modify-write
+        spots = checkpoints_of(func, iterations=500_000)
+        assert spots.total > 10
+        assert (spots.inside > 0) == CALLS_ARE_GENERIC, (func.__name__, spots.by_instruction)
+    appended = checkpoints_of(append_only, iterations=1_000_000)
+    call = "CALL_METHOD" if sys.version_info < (3, 11) else "CALL"
+    assert (call in appended.instructions("append_only")) == CALLS_ARE_GENERIC, appended.by_instruction
+    loop_end = {(3, 10): "POP_JUMP_IF_TRUE", (3, 11): "POP_JUMP_BACKWARD_IF_TRUE"}.get(sys.version_info[:2],
+                                                                                         "JUMP_BACKWARD")
+    assert loop_end in checkpoints_of(count_down, iterations=2_000_000).instructions("count_down")
+    with pytest.raises(TypeError):
+        checkpoints_of(len)
+
+
+def test_call_instructions_show_the_specialised_len_call():
+    calls = call_instructions("add_len", warmup=5_000)
+    expected = {(3, 11): "PRECALL_NO_KW_LEN", (3, 12): "CALL_NO_KW_LEN"}.get(sys.version_info[:2], "CALL_LEN")
+    if sys.version_info < (3, 11):
+        assert calls == ["CALL_FUNCTION"]
+    elif CALLS_ARE_GENERIC:
+        assert calls == ["CALL"]  # free-threaded 3.13: nothing is specialised
+    else:
+        assert expected in calls
+    assert call_instructions("add_in_place", warmup=10) == []  # no call between the load and the store
+    with pytest.raises(ValueError, match="unknown loop"):
+        call_instructions("nope")
+    with pytest.raises(TypeError):
+        call_instructions("add_len", warmup="10")
+
+
+def test_the_collector_runs_inside_an_allocation_before_3_12_and_at_a_check_from_3_12():
+    assert [s.role for s in read_modify_write(add_with_garbage, "value")] == ["load", "add", "store"]
+    callbacks = list(gc.callbacks)
+    spots = collection_points(iterations=100_000)
+    assert gc.callbacks == callbacks  # its callback is removed again
+    assert spots.loop == "add_with_garbage" and spots.total > 0
+    assert sum(spots.by_instruction.values()) == spots.total
+    if sys.version_info >= (3, 12):  # scheduled, run at the next eval-breaker check (gh-97922)
+        assert spots.inside == 0 and "JUMP_BACKWARD" in spots.instructions("add_with_garbage")
+    else:  # run by the allocation that crossed the threshold, between the load and the store
+        assert spots.inside > 0 and "BUILD_LIST" in spots.instructions("add_with_garbage")
+
+
+def test_collection_points_need_the_collector_and_valid_arguments():
+    gc.disable()
+    try:
+        with pytest.raises(RuntimeError, match="disabled"):
+            collection_points(iterations=1000)
+    finally:
+        gc.enable()
+    with pytest.raises(TypeError):
+        collection_points(iterations=1.5)
+    with pytest.raises(ValueError):
+        collection_points(iterations=0)
+    isolated = collection_points_isolated(iterations=50_000)
+    assert isolated.loop == "add_with_garbage" and isolated.total > 0 and isolated.interval == 0.0
+    assert CheckPoints.from_dict(json.loads(json.dumps(isolated.to_dict()))) == isolated
 
 
 def test_checkpoints_need_the_main_thread_and_valid_arguments():
@@ -119,6 +213,9 @@ def test_a_shorter_switch_interval_hands_over_more_often():
     if fast.gil_enabled:
         medians = median_handovers(sweep)
         assert medians[0.0005] > medians[0.05]
+    else:  # no GIL to hand over: the operating system alone decides when each thread runs
+        assert free_threaded_build() and not slow.gil_enabled
+        assert all(lane for t in (fast, slow) for lane in t.lanes)  # both threads ran at both intervals
 
 
 @pytest.mark.parametrize(
