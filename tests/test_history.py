@@ -48,6 +48,14 @@ def test_every_event_has_a_source_a_link_and_a_known_kind():
     assert {e.kind for e in EVENTS} == set(history.KINDS), "every kind is used, so the legend is complete"
 
 
+def test_docs_links_name_the_version_whose_page_they_mean():
+    """docs.python.org/3/ moves with each release (3.15 now); a pinned version keeps its anchors."""
+    docs = [e.url for e in EVENTS if e.url.startswith("https://docs.python.org/")]
+    assert docs, "the timeline links What's New pages"
+    for url in docs:
+        assert re.match(r"https://docs\.python\.org/3\.\d+/", url), url
+
+
 def test_events_are_immutable_and_distinct():
     with pytest.raises(dataclasses.FrozenInstanceError):
         EVENTS[0].year = 1990

@@ -1,8 +1,10 @@
+import gc
 import json
 import os
 import pickle
 import subprocess
 import sys
+import threading
 import time
 import types
 import zlib
@@ -20,7 +22,7 @@ from utils.ipc import IpcCost, SharedVsCopy, TaskOverhead  # noqa: E402
 from utils.workloads import sleep  # noqa: E402
 
 THIS = ".".join(map(str, sys.version_info[:3]))
-SHM = "/dev/shm"
+POOL_MODULES = ("concurrent.futures", "multiprocessing")
 
 
 @pytest.fixture(autouse=True)
@@ -45,8 +47,29 @@ def unimportable_square():
     del sys.modules[name]
 
 
-def shared_blocks() -> set[str]:
-    return set(os.listdir(SHM)) if os.path.isdir(SHM) else set()
+@pytest.fixture
+def created_blocks(monkeypatch):
+    """Names of the shared-memory blocks the code under test creates (not other programs' files in /dev/shm)."""
+    names = []
+
+    class Recording(shared_memory.SharedMemory):
+        def __init__(self, name=None, create=False, size=0, **kwargs):
+            super().__init__(name, create, size, **kwargs)
+            if create:
+                names.append(self.name)
+
+    monkeypatch.setattr(shared_memory, "SharedMemory", Recording)
+    return names
+
+
+def still_there(name: str) -> bool:
+    """Is the shared-memory block ``name`` still in the system (not unlinked)?"""
+    try:
+        block = shared_memory.SharedMemory(name=name)
+    except FileNotFoundError:
+        return False
+    block.close()
+    return True
 
 
 def test_worker_functions():
@@ -101,24 +124,23 @@ def test_ipc_cost_grows_with_size_and_threads_copy_nothing():
     assert "to a thread" in result.describe()
 
 
-def test_shared_memory_experiment_checksums_and_unlinks():
-    before = shared_blocks()
+def test_shared_memory_experiment_checksums_and_unlinks(created_blocks):
     result = ipc.shared_vs_copy(megabytes=8, workers=2, start_method="fork", repeat=2, isolated=False)
     assert result.checksums_match and len(result.copy_times) == len(result.shared_times) == 2
     assert result.copy > 0 and result.shared > 0
     assert SharedVsCopy.from_dict(json.loads(json.dumps(result.to_dict()))) == result
-    assert shared_blocks() <= before, "a shared-memory block was left behind"
+    assert len(created_blocks) == 1, created_blocks
+    assert not still_there(created_blocks[0]), "a shared-memory block was left behind"
 
 
-def test_shared_memory_is_unlinked_when_the_pool_fails(monkeypatch):
+def test_shared_memory_is_unlinked_when_the_pool_fails(monkeypatch, created_blocks):
     def broken_pool(*args, **kwargs):
         raise RuntimeError("no pool today")
 
     monkeypatch.setattr(ipc, "_process_pool", broken_pool)
-    before = shared_blocks()
     with pytest.raises(RuntimeError, match="no pool today"):
         ipc.shared_vs_copy(megabytes=1, repeat=1, isolated=False)
-    assert shared_blocks() <= before
+    assert len(created_blocks) == 1 and not still_there(created_blocks[0])
 
 
 def test_isolated_runs_come_back_as_results():
@@ -135,6 +157,31 @@ def test_a_function_workers_cannot_import(unimportable_square):
     assert ipc.call_in_new_pool(unimportable_square, 3, "fork", timeout=30) == "returned 9"  # a copy of this process
     assert ipc.call_in_new_pool(ipc.square, 3, "spawn", timeout=30) == "returned 9"
     assert time.perf_counter() - start < 30
+
+
+def test_a_broken_pool_leaves_no_garbage_behind(unimportable_square):
+    """A broken pool is gone when call_in_new_pool returns: its manager thread has ended, and nothing is left
+    in reference cycles for a later collection (which may run inside the resource tracker and make it
+    warn about leaked semaphores)."""
+    gc.collect()
+    threads_before = set(threading.enumerate())
+    gc.disable()  # nothing but call_in_new_pool itself may collect
+    try:
+        outcome = ipc.call_in_new_pool(unimportable_square, 3, "spawn", timeout=30)
+        managers = [t for t in threading.enumerate() if type(t).__name__ == "_ExecutorManagerThread"]
+        deadline = time.monotonic() + 10  # the queues' feeder threads may still be finishing
+        while any(t.is_alive() for t in set(threading.enumerate()) - threads_before) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        garbage = sorted({type(o).__name__ for o in gc.garbage if type(o).__module__.startswith(POOL_MODULES)})
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert outcome == "failed: BrokenProcessPool"
+    assert not managers, "the broken pool's manager thread was still running"
+    assert not garbage, garbage
 
 
 def test_a_task_that_outlives_its_timeout_is_killed():

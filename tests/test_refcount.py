@@ -1,6 +1,8 @@
 import gc
 import itertools
 import sys
+import sysconfig
+import threading
 import weakref
 
 import pytest
@@ -83,6 +85,31 @@ def test_biased_counting_never_loses_an_update():
         assert [name for name, _ in result.steps[0].fields] == ["ob_ref_local", "ob_ref_shared"]
 
 
+def test_biased_model_counts_shared_references_in_units_of_four():
+    result = simulate({"A": ["incref"], "B": ["incref", "incref"]}, "AAABB", owner="A")
+    assert [dict(step.fields)["ob_ref_shared"] for step in result.steps] == [0, 0, 0, 4, 8]
+    assert [step.count for step in result.steps] == [1, 1, 2, 3, 4] and result.correct
+    assert "atomic ob_ref_shared += 4" in result.trace()
+    header = result.trace().splitlines()[0]
+    assert header.split()[-3:] == ["ob_ref_local", "ob_ref_shared", "count"]
+    assert result.trace().splitlines()[-2].split()[-3:] == ["2", "8", "4"]
+
+
+def test_true_count_drops_the_flag_bits():
+    assert refcount.REF_SHARED_SHIFT == 2
+    assert refcount.true_count(2, (3 << 2) | 0b01) == 5  # 3 shared references, a flag bit set
+    assert refcount.true_count(0, (7 << 2) | 0b11) == 7
+    assert refcount.true_count(5, -8) == 3  # other threads dropped 2 more than they took
+    with pytest.raises(TypeError):
+        refcount.true_count(1.0, 0)
+    with pytest.raises(TypeError):
+        refcount.true_count(1, True)
+    with pytest.raises(ValueError):
+        refcount.true_count(-1, 0)
+    with pytest.raises(ValueError):
+        refcount.true_count(2**32, 0)
+
+
 def test_biased_counting_frees_exactly_once_when_the_last_reference_goes():
     result = simulate({"A": ["decref"], "B": ["incref", "decref"]}, ["B", "A", "A", "A", "B"], owner="A")
     assert result.frees == ((5, 0),) and result.correct
@@ -144,6 +171,47 @@ def test_wrong_types_are_rejected_with_type_error():
 
 
 # --- references in the running interpreter ----------------------------------------------------
+
+
+def _top_level():
+    """A module-level function: immortalised on 3.13t, deferred reference counting on 3.14t."""
+
+
+def test_immortal_refcount_by_version_matches_this_python():
+    assert refcount.immortal_refcount((3, 11)) is None
+    assert refcount.immortal_refcount((3, 12, 1)) == refcount.immortal_refcount((3, 13)) == 4294967295
+    assert refcount.immortal_refcount((3, 14)) == refcount.immortal_refcount((3, 15, 2)) == 3221225472
+    expected = refcount.immortal_refcount()
+    if expected is None:
+        assert sys.getrefcount(None) < 2**30
+    elif sys.maxsize > 2**32:  # the values are those of 64-bit builds
+        assert sys.getrefcount(None) == expected
+    for bad in ("3.12", (3,), (3, "12"), 3.12):
+        with pytest.raises(TypeError):
+            refcount.immortal_refcount(bad)
+
+
+def test_deferred_refcnt_is_py_ssize_t_max_over_8():
+    assert refcount.DEFERRED_REFCNT == sys.maxsize // 8
+    if sys.maxsize > 2**32:
+        assert refcount.DEFERRED_REFCNT == 2**60 - 1
+
+
+def test_top_level_functions_are_counted_as_the_build_documents():
+    started = threading.Thread(target=len, args=((),))
+    started.start()  # 3.13t immortalises such functions when a thread first starts
+    started.join(timeout=10)
+    before = sys.getrefcount(_top_level)
+    many = [_top_level] * 1000
+    change = sys.getrefcount(_top_level) - before
+    del many
+    if not sysconfig.get_config_var("Py_GIL_DISABLED"):
+        assert before < 2**30 and change == 1000, (before, change)
+    elif sys.version_info < (3, 14):
+        assert before == 2**32 - 1 and change == 0, (before, change)
+    else:
+        assert not sys._is_immortal(_top_level) and change == 1000, (before, change)
+        assert before > refcount.DEFERRED_REFCNT, (before, change)
 
 
 def test_paused_call_holds_exactly_one_reference():

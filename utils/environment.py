@@ -3,6 +3,11 @@
 Sources: ``sys._is_gil_enabled`` and ``sysconfig.get_config_var("Py_GIL_DISABLED")`` from the
 free-threading HOWTO (Python 3.13+); ``sys.getswitchinterval`` from the ``sys`` docs (3.2+);
 ``os.process_cpu_count`` from the ``os`` docs (3.13+).
+
+:func:`find_free_threaded_python` (and :func:`free_threaded_pythons`) look for a free-threaded
+interpreter on this machine (``GIL_COURSE_PYTHON``, the running interpreter, ``python3.Nt`` on
+PATH, in ``$PYTHONS_DIR/bin`` and in pyenv) and probe each candidate in a subprocess, with a
+timeout, so that what they return really is a free-threaded build.
 """
 
 from __future__ import annotations
@@ -11,16 +16,19 @@ import contextlib
 import multiprocessing
 import os
 import platform
+import re
 import shutil
+import subprocess
 import sys
 import sysconfig
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
 from utils.plaindata import PlainData
 from utils.validation import check_seconds
 
-#: Environment variable naming an extra interpreter (e.g. a free-threaded ``python3.14t``).
+#: Environment variable naming a free-threaded interpreter to prefer (e.g. ``python3.14t`` or a path).
 OTHER_PYTHON_ENV = "GIL_COURSE_PYTHON"
 
 
@@ -100,21 +108,146 @@ def _default_start_method() -> str:
     return multiprocessing.get_all_start_methods()[0]
 
 
+@dataclass(frozen=True)
+class OtherPython(PlainData):
+    """An interpreter found on this machine, as it described itself when probed."""
+
+    path: str
+    version: str  # e.g. "3.13.5"
+    free_threaded: bool
+
+    @property
+    def version_key(self) -> tuple[int, ...]:
+        return tuple(int(part) for part in self.version.split("."))
+
+    @property
+    def name(self) -> str:
+        """``3.13.5t`` for a free-threaded 3.13.5, ``3.12.1`` for a standard one."""
+        return self.version + ("t" if self.free_threaded else "")
+
+
+#: Environment variable naming the course's interpreter folder (``make pythons`` fills ``$PYTHONS_DIR/bin``).
+PYTHONS_DIR_ENV = "PYTHONS_DIR"
+DEFAULT_PYTHONS_DIR = "/opt/pythons"
+#: Seconds a candidate interpreter gets to say what it is before it is skipped.
+PROBE_TIMEOUT = 10.0
+#: Names of free-threaded interpreters: python3.13t, python3.14t, ... (no upper version).
+FREE_THREADED_NAME = re.compile(r"^python3\.(\d+)t$")
+_PYENV_FREE_THREADED_NAME = re.compile(r"^python3(\.\d+)?t$")  # pyenv's versions/3.13.5t/bin/python3.13t, python3t
+
+_PROBE_CODE = (
+    "import sys, sysconfig; print(sys.implementation.name, "
+    "'.'.join(map(str, sys.version_info[:3])), int(bool(sysconfig.get_config_var('Py_GIL_DISABLED'))))"
+)
+_PROBE_OUTPUT = re.compile(r"^(\w+) (\d+\.\d+\.\d+) ([01])$")
+_probed: dict[tuple[str, int, int], OtherPython | None] = {}
+
+
+def probe_python(path: str, *, timeout: float | None = None) -> OtherPython | None:
+    """Ask the interpreter at ``path`` what it is: a CPython version and build, or None.
+
+    Runs ``path -I -c ...`` in a subprocess that must answer within ``timeout`` seconds
+    (default :data:`PROBE_TIMEOUT`); the build is ``sysconfig.get_config_var("Py_GIL_DISABLED")``
+    (free-threading HOWTO, 3.13+). Anything that is missing, not executable, not CPython, slow,
+    or answers nonsense gives None. Answers are cached per file (path, size and modification time).
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or path-like, not {type(path).__name__}")
+    path = os.fspath(path)
+    if not path:
+        raise ValueError("path is empty: name an interpreter, e.g. /usr/bin/python3.13t")
+    timeout = check_seconds("timeout", PROBE_TIMEOUT if timeout is None else timeout, 0.0, 600.0)
+    try:
+        real = os.path.realpath(path)
+        stat = os.stat(real)
+    except (OSError, ValueError):
+        return None
+    if not os.path.isfile(real) or not os.access(real, os.X_OK):
+        return None
+    key = (real, stat.st_size, stat.st_mtime_ns)
+    if key in _probed:
+        found = _probed[key]
+        return None if found is None else OtherPython(path, found.version, found.free_threaded)
+    env = {name: value for name, value in os.environ.items() if name != "PYTHON_GIL"}
+    try:
+        done = subprocess.run([path, "-I", "-c", _PROBE_CODE], capture_output=True, text=True,
+                              timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None  # a timeout is not cached: the machine may just have been busy
+    match = _PROBE_OUTPUT.match(done.stdout.strip()) if done.returncode == 0 else None
+    found = None
+    if match and match.group(1) == "cpython":
+        found = OtherPython(path, match.group(2), match.group(3) == "1")
+    _probed[key] = found
+    return found
+
+
+def _named_in(folder: Path, pattern: re.Pattern[str]) -> list[str]:
+    try:
+        return [str(entry) for entry in sorted(folder.iterdir()) if pattern.match(entry.name)]
+    except OSError:
+        return []
+
+
+def _candidate_paths() -> list[str]:
+    """Where free-threaded interpreters may be: PATH, the course's folder, pyenv's versions."""
+    paths = []
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        if folder and "shims" not in Path(folder).parts:  # pyenv's shims: its versions are read below
+            paths += _named_in(Path(folder), FREE_THREADED_NAME)
+    pythons_dir = Path(os.environ.get(PYTHONS_DIR_ENV) or DEFAULT_PYTHONS_DIR)
+    paths += _named_in(pythons_dir / "bin", FREE_THREADED_NAME)
+    pyenv_root = Path(os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv"))
+    try:
+        versions = sorted((pyenv_root / "versions").iterdir())
+    except OSError:
+        versions = []
+    for version in versions:
+        paths += _named_in(version / "bin", _PYENV_FREE_THREADED_NAME)
+    return paths
+
+
+def free_threaded_pythons() -> list[OtherPython]:
+    """Every free-threaded interpreter found, in order of preference, each checked by probing it.
+
+    1. the one named by ``GIL_COURSE_PYTHON`` (a path, or a command on PATH), if it is free-threaded;
+    2. the running interpreter, if it is a free-threaded build (a kernel started on ``python3.13t``);
+    3. every ``python3.Nt`` on ``PATH``, in ``$PYTHONS_DIR/bin`` (default ``/opt/pythons/bin``,
+       filled by ``make pythons``) and in pyenv's ``$PYENV_ROOT/versions/*/bin`` (default
+       ``~/.pyenv``), newest version first.
+
+    An interpreter is listed only if it reports ``Py_GIL_DISABLED`` when probed (with a timeout,
+    :func:`probe_python`); the same file is listed once.
+    """
+    chosen: list[OtherPython] = []
+    seen: set[str] = set()
+
+    def add(found: OtherPython | None) -> None:
+        if found is not None and found.free_threaded and os.path.realpath(found.path) not in seen:
+            seen.add(os.path.realpath(found.path))
+            chosen.append(found)
+
+    named = os.environ.get(OTHER_PYTHON_ENV)
+    if named:
+        add(probe_python(shutil.which(named) or named))
+    if free_threaded_build() and sys.executable:
+        add(OtherPython(sys.executable, platform.python_version(), True))
+    found = [probe_python(path) for path in dict.fromkeys(_candidate_paths())]
+    for other in sorted((f for f in found if f is not None), key=lambda f: f.version_key, reverse=True):
+        add(other)
+    return chosen
+
+
 def find_free_threaded_python() -> str | None:
     """Path of a free-threaded interpreter, or None if there is none.
 
-    Looks at the ``GIL_COURSE_PYTHON`` environment variable first, then for ``python3.14t``
-    and ``python3.13t`` on ``PATH``. (Whether the named interpreter really is free-threaded is
-    checked when an experiment runs on it: see ``utils.isolation``.)
+    The first of :func:`free_threaded_pythons`: ``GIL_COURSE_PYTHON`` if it names a free-threaded
+    interpreter, else the running interpreter if it is one, else the newest ``python3.Nt`` on PATH,
+    in ``$PYTHONS_DIR/bin`` or in pyenv. Every candidate is probed, so the path returned really is
+    a free-threaded build (``Py_GIL_DISABLED``).
     """
-    named = os.environ.get(OTHER_PYTHON_ENV)
-    if named:
-        return shutil.which(named) or (named if os.path.exists(named) else None)
-    for name in ("python3.14t", "python3.13t"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
+    found = free_threaded_pythons()
+    return found[0].path if found else None
 
 
 @contextlib.contextmanager

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import gc
 import math
 import multiprocessing
 import os
@@ -195,9 +196,13 @@ def _process_pool(
         yield pool
         failed = False
     finally:
+        # The pool's manager thread (private, 3.9+; shutdown() drops the attribute, so read it first).
+        manager = getattr(pool, "_executor_manager_thread", None)
         if failed:
             _kill_workers(pool)
         pool.shutdown(wait=not failed, cancel_futures=True)
+        if failed and manager is not None:  # let it see the dead workers and exit, releasing the queues
+            manager.join(min(timeout, 5.0))
 
 
 def _timed(func: Callable[[], Any]) -> float:
@@ -543,12 +548,31 @@ def call_in_new_pool(func: Callable[[Any], Any], arg: Any, start_method: str, *,
         raise ValueError("name a start method: 'fork', 'spawn' or 'forkserver'")
     start_method = _check_start_method(start_method)
     timeout = check_seconds("timeout", timeout)
+    pool = None
     try:
         with _process_pool(1, start_method, timeout, initializer=_quiet_worker) as pool:
             value = pool.submit(func, arg).result(timeout=timeout)
     except Exception as exc:  # the outcome is the answer: BrokenProcessPool, PicklingError, TimeoutError, ...
-        return f"failed: {type(exc).__name__}"
-    return f"returned {value!r}"
+        outcome = f"failed: {type(exc).__name__}"
+        exc.__traceback__ = None  # its frames would keep the pool's futures (and the exception) in a cycle
+    else:
+        outcome = f"returned {value!r}"
+    pool = None  # noqa: F841 - drop the last reference before collecting
+    _collect_pool_garbage()
+    return outcome
+
+
+def _collect_pool_garbage() -> None:
+    """Free a finished pool's reference cycles now, at a safe point.
+
+    A broken pool stays in reference cycles (its manager thread, queues and futures, and the
+    exception's traceback). Left to a later, automatic collection, its semaphores may be finalized
+    while ``multiprocessing``'s resource tracker is registering the next pool's; up to 3.13 the
+    tracker then warns "ResourceTracker called reentrantly for resource cleanup ... might leak" on
+    stderr, into a notebook cell (``ResourceTracker._send`` in ``Lib/multiprocessing/resource_tracker.py``;
+    seen here on 3.13t; 3.14 queues such messages instead).
+    """
+    gc.collect()
 
 
 _UNPICKLE = """

@@ -13,11 +13,15 @@ This module contains:
   loses an update, and the object is then freed while still referenced (use after free) or never
   freed (leak). With ``owner=...`` it models biased reference counting instead (PEP 703): the
   owning thread updates its own field non-atomically, the other threads use one atomic step on a
-  shared field, and no schedule can lose an update.
+  shared field, and no schedule can lose an update. As in CPython, the shared field counts in units of
+  4 (``1 << REF_SHARED_SHIFT``): its two low bits are flags, and the count is
+  ``ob_ref_local + (ob_ref_shared >> 2)`` (:func:`true_count`).
 - :func:`racy_increments`: real Python threads updating a *Python-level* counter with a
   deliberately non-atomic read / ``time.sleep`` / write, which loses updates on every run.
 - :class:`TrackedList`: a list that can be weakly referenced, to watch a reference cycle die.
 - :func:`count_inside_call` and :func:`paused_call`: what a function call adds to a count.
+- :func:`immortal_refcount`, :data:`DEFERRED_REFCNT`: the counts ``sys.getrefcount`` reports for
+  immortal objects (by version) and for objects with deferred reference counting (3.14t+).
 
 Importing this module starts nothing and changes no global state.
 """
@@ -31,17 +35,21 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "DEFERRED_REFCNT",
     "OPERATIONS",
+    "REF_SHARED_SHIFT",
     "RaceResult",
     "Simulation",
     "Step",
     "TrackedList",
     "count_inside_call",
+    "immortal_refcount",
     "paused_call",
     "racy_increments",
     "round_robin_schedule",
     "serial_schedule",
     "simulate",
+    "true_count",
 ]
 
 #: The two operations a simulated thread can perform on the object's reference count.
@@ -49,6 +57,55 @@ OPERATIONS = ("incref", "decref")
 
 #: Steps a non-atomic operation takes: read the field, compute the new value, write it back.
 NON_ATOMIC_STEPS = 3
+
+#: Free-threaded builds keep two flag bits at the bottom of ``ob_ref_shared`` and the shared count
+#: above them: ``_Py_REF_SHARED_SHIFT`` is 2 (``Include/object.h`` in 3.13, ``Include/refcount.h``
+#: from 3.14), so one reference from another thread adds ``1 << 2 == 4`` to the field.
+REF_SHARED_SHIFT = 2
+
+#: What 3.14t and later add to ``ob_ref_shared`` (before the shift) for an object with deferred
+#: reference counting: ``_Py_REF_DEFERRED``, ``PY_SSIZE_T_MAX / 8`` (``Include/internal/pycore_object.h``),
+#: about 2**60 on a 64-bit build. ``sys.getrefcount`` of such an object is this plus its counted references.
+DEFERRED_REFCNT = sys.maxsize // 8
+
+
+def true_count(ob_ref_local: int, ob_ref_shared: int) -> int:
+    """The reference count a free-threaded build reports: ``ob_ref_local + (ob_ref_shared >> 2)``.
+
+    That is ``Py_REFCNT`` (``Include/object.h`` 3.13, ``Include/refcount.h`` 3.14+) for an object
+    that is not immortal; the shift drops the two flag bits of ``ob_ref_shared``. ``ob_ref_shared``
+    may be negative (other threads dropped more references than they took); the shift is arithmetic.
+    """
+    for name, value in (("ob_ref_local", ob_ref_local), ("ob_ref_shared", ob_ref_shared)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if not 0 <= ob_ref_local < 2**32:
+        raise ValueError(f"ob_ref_local is a 32-bit unsigned field, got {ob_ref_local}")
+    return ob_ref_local + (ob_ref_shared >> REF_SHARED_SHIFT)
+
+
+def immortal_refcount(version: Sequence[int] | None = None) -> int | None:
+    """What ``sys.getrefcount`` reports for an immortal object (``None``) on a 64-bit CPython.
+
+    ``version`` starts with (major, minor), default the running Python. None before 3.12 (no
+    immortal objects); ``2**32 - 1`` on 3.12 and 3.13 (``_Py_IMMORTAL_REFCNT``, ``Include/object.h``;
+    3.13t reports it too); ``3 << 30`` from 3.14 (``_Py_IMMORTAL_INITIAL_REFCNT``,
+    ``Include/refcount.h``, which ``Py_REFCNT`` also returns on a free-threaded build when
+    ``ob_ref_local`` is ``UINT32_MAX``). Measured: 3.12.1, 3.13.0, 3.13.5t, 3.14.10, 3.15.2.
+    """
+    if version is None:
+        version = sys.version_info
+    if (
+        isinstance(version, (str, bytes))
+        or not isinstance(version, Sequence)
+        or len(version) < 2
+        or not all(isinstance(part, int) and not isinstance(part, bool) for part in version[:2])
+    ):
+        raise TypeError(f"version must start with (major, minor) ints, like sys.version_info; got {version!r}")
+    major_minor = (version[0], version[1])
+    if major_minor < (3, 12):
+        return None
+    return 2**32 - 1 if major_minor < (3, 14) else 3 << 30
 
 
 class TrackedList(list):
@@ -77,6 +134,12 @@ def paused_call(obj: object) -> Iterator[None]:
     yield
 
 
+def _count(fields: Mapping[str, int]) -> int:
+    if "ob_ref_shared" in fields:  # the model lets ob_ref_local go below 0, so no field checks here
+        return fields["ob_ref_local"] + (fields["ob_ref_shared"] >> REF_SHARED_SHIFT)
+    return fields["ob_refcnt"]
+
+
 def _references(n: int) -> str:
     return f"{n} reference" + ("" if n == 1 else "s")
 
@@ -94,8 +157,8 @@ class Step:
 
     @property
     def count(self) -> int:
-        """The reference count after this step (the sum of the fields, as ``sys.getrefcount`` reports)."""
-        return sum(value for _, value in self.fields)
+        """The reference count after this step, as ``sys.getrefcount`` would report it."""
+        return _count(dict(self.fields))
 
 
 @dataclass(frozen=True)
@@ -158,14 +221,20 @@ class Simulation:
         return f"correct: the count ({self.final}) equals the number of real references"
 
     def trace(self) -> str:
-        """The steps as a fixed-width table, one line per step, then the verdict."""
+        """The steps as a fixed-width table, one line per step, then the verdict.
+
+        The biased model adds a ``count`` column: ``ob_ref_local + (ob_ref_shared >> 2)``.
+        """
         names = [name for name, _ in self.steps[0].fields] if self.steps else ["ob_refcnt"]
+        if self.biased:
+            names.append("count")
         header = f"{'step':>4}  {'thread':<6}  {'operation':<9}  {'what it does':<26}  " + "  ".join(
             f"{name:>13}" for name in names
         )
         lines = [header, "-" * len(header)]
         for step in self.steps:
-            values = "  ".join(f"{value:>13}" for _, value in step.fields)
+            shown = [value for _, value in step.fields] + ([step.count] if self.biased else [])
+            values = "  ".join(f"{value:>13}" for value in shown)
             line = f"{step.number:>4}  {step.thread:<6}  {step.operation:<9}  {step.description:<26}  {values}"
             lines.append(line + (f"  <- {step.note}" if step.note else ""))
         lines.append(self.verdict())
@@ -240,9 +309,10 @@ def simulate(
         owner: None models the GIL build's single field ``ob_refcnt``, where every operation is three
             steps: read, compute, write. A thread name models biased reference counting (PEP 703):
             that thread's operations are three non-atomic steps on ``ob_ref_local``, which only it
-            writes; every other thread's operation is one atomic step on ``ob_ref_shared``.
-            (Simplification: the object is freed when the two fields add up to 0; CPython's owner
-            thread merges the fields first.)
+            writes; every other thread's operation is one atomic step on ``ob_ref_shared``, which
+            adds or subtracts 4 (``1 << REF_SHARED_SHIFT``: the field's two low bits are flags).
+            The count is then ``ob_ref_local + (ob_ref_shared >> 2)``. (Simplification: the object
+            is freed when that count reaches 0; CPython's owner thread merges the fields first.)
 
     Returns:
         A :class:`Simulation`; ``.trace()`` prints the steps and the verdict.
@@ -309,8 +379,8 @@ def simulate(
         was_freed = bool(frees)
         wrote = False
         if atomic:
-            fields["ob_ref_shared"] += delta
-            description = f"atomic ob_ref_shared {'+' if delta > 0 else '-'}= 1"
+            fields["ob_ref_shared"] += delta << REF_SHARED_SHIFT
+            description = f"atomic ob_ref_shared {'+' if delta > 0 else '-'}= {1 << REF_SHARED_SHIFT}"
             wrote = True
         elif phase == 0:
             register[name] = fields[local_field]
@@ -325,7 +395,7 @@ def simulate(
         progress[name] += 1
 
         note = ""
-        if wrote and sum(fields.values()) == 0:
+        if wrote and _count(fields) == 0:
             frees.append((number, references))
             note = "count is 0: object freed" + (f" with {_references(references)} left!" if references else "")
             if was_freed:
@@ -338,7 +408,7 @@ def simulate(
         start=start,
         steps=tuple(steps),
         expected=expected,
-        final=sum(fields.values()),
+        final=_count(fields),
         frees=tuple(frees),
         biased=biased,
     )
