@@ -83,3 +83,15 @@ def test_cells_are_small(path):
             f"{path.name} code cell {index} has {len(lines)} lines; move long code into utils/"
         )
         assert not re.search(r"sys\.path\.(insert|append)", source(cell)), "no sys.path hacks: utils is installed"
+
+
+UNPINNED_DOCS = re.compile(r"https?://docs\.python\.org/3/")
+
+
+@pytest.mark.parametrize("path", EXECUTED, ids=ids(EXECUTED))
+def test_python_docs_links_are_pinned_to_a_version(path):
+    # docs.python.org/3/ follows the newest release (3.15 now) and pages move (the C API on releasing the GIL
+    # moved to c-api/threads.html in 3.14): a link pinned to a version keeps pointing at what the lesson cites.
+    for index, cell in enumerate(load(path)["cells"]):
+        found = UNPINNED_DOCS.search("".join(cell["source"]) + str(cell.get("outputs", "")))
+        assert not found, f"{path.name} cell {index}: pin {found.group(0)}... to a version, e.g. docs.python.org/3.14/"

@@ -314,8 +314,11 @@ def stopping(pool: cf.Executor) -> Iterator[cf.Executor]:
     try:
         yield pool
     except BaseException:
+        manager = getattr(pool, "_executor_manager_thread", None)  # a process pool's (private, 3.9+; shutdown drops it)
         kill_workers(pool)
         pool.shutdown(wait=False, cancel_futures=True)
+        if manager is not None:  # let it see the dead workers and exit, releasing the pool's queues
+            manager.join(5.0)
         raise
     pool.shutdown(wait=True, cancel_futures=True)
 

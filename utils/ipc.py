@@ -44,7 +44,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from utils.plaindata import PlainData
 from utils import environment
-from utils.executors import check_executor
+from utils.executors import check_executor, stopping
 from utils.validation import check_count, check_seconds
 from utils.workloads import check_size, primes
 
@@ -167,15 +167,6 @@ def _check_chunksizes(chunksizes: Sequence[int], tasks: int) -> list[int]:
 # --- Pools that always shut down ------------------------------------------------------------------
 
 
-def _kill_workers(pool: cf.ProcessPoolExecutor) -> None:
-    kill = getattr(pool, "kill_workers", None)  # public from 3.14
-    if kill is not None:
-        kill()
-        return
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.kill()
-
-
 @contextlib.contextmanager
 def _process_pool(
     workers: int, start_method: str, timeout: float, initializer: Callable[[], None] | None = None
@@ -184,8 +175,7 @@ def _process_pool(
     pool = cf.ProcessPoolExecutor(
         max_workers=workers, mp_context=multiprocessing.get_context(start_method), initializer=initializer
     )
-    failed = True
-    try:
+    with stopping(pool):  # on a failure: workers killed, no waiting for a task that overran
         with warnings.catch_warnings():
             # 3.12+ warns when a process with threads forks (DeprecationWarning): that is the
             # lesson's topic, not a failure of the experiment.
@@ -194,15 +184,6 @@ def _process_pool(
         for future in warm:
             future.result(timeout=timeout)
         yield pool
-        failed = False
-    finally:
-        # The pool's manager thread (private, 3.9+; shutdown() drops the attribute, so read it first).
-        manager = getattr(pool, "_executor_manager_thread", None)
-        if failed:
-            _kill_workers(pool)
-        pool.shutdown(wait=not failed, cancel_futures=True)
-        if failed and manager is not None:  # let it see the dead workers and exit, releasing the queues
-            manager.join(min(timeout, 5.0))
 
 
 def _timed(func: Callable[[], Any]) -> float:
