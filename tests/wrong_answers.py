@@ -31,7 +31,12 @@ WRONG_ANSWERS: dict[str, dict[str, list[str]]] = {
     "03_inside_the_gil": {
         "task1-answer": [
             'switch_inside = {"add_through_call"}  # only calls to Python functions',
-            'switch_inside = {"add_through_call", "add_abs", "add_len"}  # every call (true on 3.10 only)',
+            'switch_inside = {"add_abs"}  # thinks inlined Python calls (3.11+) skip the check; RESUME checks',
+            # Gets len() backwards for this Python: "every C call checks, like abs()" where len() has its
+            # fast path; "the fast path skips the check" where it has none (3.10, free-threaded 3.13).
+            'switch_inside = {"add_through_call", "add_abs"}\n'
+            "if sys.version_info >= (3, 11) and not (sys.version_info[:2] == (3, 13) and free_threaded_build()):\n"
+            '    switch_inside.add("add_len")',
             "switch_inside = set()  # since 3.10 nothing switches inside a read-modify-write",
             'switch_inside = set(gil_internals.LOOPS)  # += is three instructions, so every loop',
             'switch_inside = ["add_through_call", "add_abs"]  # a list, not a set',
@@ -81,14 +86,20 @@ WRONG_ANSWERS: dict[str, dict[str, list[str]]] = {
             "shorter_interval = 'together'",
             "parallelism = {i: statistics.median(max(t.busy()) / t.wall for t in ts) for i, ts in sweep.items()}\n"
             "shorter_interval = 'turns'",
+            # Per thread instead of in all, with the right statement.
+            "parallelism = {i: statistics.median(sum(t.busy()) / t.wall / t.threads for t in ts) for i, ts in sweep.items()}\n"
+            "shorter_interval = 'turns' if gil_enabled() else 'no_gil'",
+            # Has the GIL backwards: "no GIL" where there is one, "turns" where there is none.
             "parallelism = {i: statistics.median(sum(t.busy()) / t.wall for t in ts) for i, ts in sweep.items()}\n"
-            "shorter_interval = 'no_gil'",
+            "shorter_interval = 'no_gil' if gil_enabled() else 'turns'",
         ],
     },
     "06_fairness_and_latency": {
         "task1-answer": [
-            # Two CPUs, so the threads surely run side by side.
-            'latency_with_cpu_thread = "about the same"\nextra_wait_set_by = "nothing"',
+            # Answers for the other build: "two CPUs, so the threads run side by side" (true only with the
+            # GIL off), or, on a free-threaded Python, the convoy of a standard build.
+            'latency_with_cpu_thread = "about the same" if info.gil_enabled else "higher"\n'
+            'extra_wait_set_by = "nothing" if info.gil_enabled else "the switch interval"',
             # Right direction, wrong cause: thinks the I/O thread waits until the CPU thread is done.
             'latency_with_cpu_thread = "higher"\nextra_wait_set_by = "the CPU thread\'s whole run"',
         ],
@@ -144,7 +155,8 @@ WRONG_ANSWERS: dict[str, dict[str, list[str]]] = {
     "09_releasing_the_gil": {
         "task1-answer": [
             "releases = {1000: True, 2048: True, 4096: True}  # hashlib always releases the GIL",
-            "releases = {1000: False, 2048: False, 4096: True}  # 'more than 2048', not 'at least'",
+            # The two versions' rules swapped: 'more than 2048' before 3.15, 'at least 2048' from 3.15.
+            "releases = {1000: False, 2048: sys.version_info >= (3, 15), 4096: True}",
             "releases = {1000: False, 2048: False, 4096: False}  # C code keeps the GIL",
             "releases = {1000: 'no', 2048: 'yes', 4096: 'yes'}",
         ],
@@ -156,6 +168,10 @@ WRONG_ANSWERS: dict[str, dict[str, list[str]]] = {
             # 1 KiB 'sounds big' but is still below the threshold.
             "def digest_file_like(data):\n    stream = io.BytesIO(data)\n    digest = hashlib.sha256()\n"
             "    while chunk := stream.read(1024):\n        digest.update(chunk)\n    return digest.hexdigest()",
+            # Off by one at the threshold: 2047-byte chunks keep the GIL up to 3.14, 2048-byte chunks from 3.15.
+            "def digest_file_like(data):\n    chunk_size = HASHLIB_GIL_MINSIZE - (sys.version_info < (3, 15))\n"
+            "    stream = io.BytesIO(data)\n    digest = hashlib.sha256()\n"
+            "    while chunk := stream.read(chunk_size):\n        digest.update(chunk)\n    return digest.hexdigest()",
             # A pure-Python checksum loop instead of a hash.
             "def digest_file_like(data):\n    total = 0\n    for byte in data:\n"
             "        total = (total * 31 + byte) % 2**64\n    return format(total, '016x')",
@@ -200,14 +216,16 @@ WRONG_ANSWERS: dict[str, dict[str, list[str]]] = {
         ],
         "task4-answer": [
             'to_thread_lateness = "the whole computation"',
-            'to_thread_lateness = "as when idle"  # forgets that the worker thread holds the GIL',
+            # With a GIL: forgets that the worker thread holds it. Without one: expects a GIL that is not there.
+            'to_thread_lateness = "as when idle" if gil_enabled() else "one switch interval"',
             'to_thread_lateness = 5',
         ],
     },
     "05_race_conditions": {
         "task1-answer": [
-            # "Every read-modify-write races, += included" (true without the GIL only).
-            'loses_updates = {"plain": True, "call": True, "locked": False, "append": False, "dict_pyhash": True}',
+            # The other build's answer for `+=`: "every read-modify-write races, += included" with the GIL
+            # (true without it only), or "+= is safe on 3.10+" without the GIL (true with it only).
+            'loses_updates = {"plain": gil_enabled(), "call": True, "locked": False, "append": False, "dict_pyhash": True}',
             # "The line looks like the int-key dict variant, so it is safe."
             'loses_updates = {"plain": False, "call": True, "locked": False, "append": False, "dict_pyhash": False}',
             # "append is a read-modify-write of the list too."
@@ -311,14 +329,17 @@ WRONG_ANSWERS: dict[str, dict[str, list[str]]] = {
         "task1-answer": [
             # "sha256 is CPU work, so the GIL serialises it too."
             'threads_beat_sequential = {"countdown": False, "sleep": True, "sha256": False}',
-            # "More threads, more speed."
-            'threads_beat_sequential = {"countdown": True, "sleep": True, "sha256": True}',
+            # The other build's answer for the countdown: "more threads, more speed" with the GIL, or
+            # "threads never speed up bytecode" without it.
+            'threads_beat_sequential = {"countdown": gil_enabled(), "sleep": True, "sha256": True}',
             # "Sleeping threads have nothing to run in parallel."
             'threads_beat_sequential = {"countdown": False, "sleep": False, "sha256": True}',
             'threads_beat_sequential = {"countdown": "no", "sleep": "yes", "sha256": "yes"}',
         ],
         "task2-answer": [
-            'executor = "threads"  # lighter than processes',
+            # "Threads are lighter than processes": wrong with the GIL. Without it threads are a right answer,
+            # so there the learner's next idea, a single event loop, stands in.
+            'executor = "threads" if gil_enabled() else "asyncio"',
             'executor = "asyncio"',
             'executor = "sequential"',
             'executor = "process"',
@@ -418,8 +439,9 @@ WRONG_ANSWERS: dict[str, dict[str, list[str]]] = {
             "            'gil_enabled': getattr(sys, '_is_gil_enabled', True)}",
         ],
         "task2-answer": [
+            # With a GIL: "two CPUs, two threads". Without one (GIL off): "Python threads always take turns".
             "interpreters_available = availability()['interpreters'] == ''\n"
-            "threads_run_in_parallel = True  # two CPUs, two threads",
+            "threads_run_in_parallel = environment.gil_enabled()",
             # Mixes up PEP 684 (3.12, C API only) and PEP 734 (3.14): the opposite of the truth here.
             "interpreters_available = not (sys.version_info >= (3, 14) or (sys.version_info >= (3, 13)\n"
             "    and importlib.util.find_spec('interpreters_backport') is not None))\n"
