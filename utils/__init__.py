@@ -8,6 +8,7 @@ Modules, by concern:
 - ``utils.isolation``: run an experiment in a fresh process, optionally on another interpreter.
 - ``utils.timing``: measure a callable (wall and CPU time, median and spread, effective parallelism).
 - ``utils.timeline``: when each thread ran (Beazley-style GIL timelines).
+- ``utils.gil_profile``: when each thread held or waited for the GIL, from CPython 3.15's sampling profiler.
 - ``utils.echo``: a local echo server for I/O experiments.
 - ``utils.plots``: matplotlib figures for all of the above.
 - ``utils.panels``: ipywidgets experiment panels.

@@ -1,0 +1,477 @@
+"""Real GIL timelines from CPython's own sampling profiler (3.15+, PEP 799), beside :mod:`utils.timeline`.
+
+``python -m profiling.sampling run -a --gecko -o FILE ...`` (CPython 3.15) samples every thread of a
+child process it starts itself (so no ptrace permission is needed) and writes a Firefox Profiler
+("Gecko") file whose interval markers say, per thread, when it held the GIL, waited for it, was on
+a CPU, ran Python or native code (``Lib/profiling/sampling/gecko_collector.py``):
+
+    profile = profile_threads("countdown", threads=2)     # a fresh process on a 3.15+ interpreter
+    profile.lanes[0]["Has GIL"]      # [[start, end], ...] in seconds from the workers' start
+    profile.share(0, "Has GIL")      # fraction of thread 0's time it held the GIL
+    plot_gil_timeline(profile); plot_gil_summary(profile)
+
+With no 3.15+ interpreter the result has ``available=False`` and its ``reason`` says how to get one.
+On a free-threaded build there is no GIL: ``Has GIL`` then marks a thread attached to the
+interpreter (running Python) and no thread waits (``Modules/_remote_debugging/threads.c``, 3.15).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+from utils import environment
+from utils.plaindata import PlainData
+from utils.validation import check_count, check_seconds
+from utils.workloads import WORKLOADS, check_size, get_workload
+
+#: The sampling profiler (``profiling.sampling``) is new in CPython 3.15 (PEP 799).
+PROFILER_VERSION = (3, 15)
+#: The markers the profiler writes about threads; other names found in a file are kept too.
+GIL_MARKERS = ("Has GIL", "Waiting for GIL", "No GIL", "On CPU", "Off CPU", "Python Code", "Native Code")
+#: About 0.2 s of work per thread on one core: countdown iterations, sha256 blocks (of 64 KiB by default).
+DEFAULT_SIZES = {"countdown": 8_000_000, "sha256": 2_500}
+SHA256_BLOCK = 64 * 1024
+PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
+HOW_TO_GET = (
+    "The GIL timelines come from CPython's sampling profiler (python -m profiling.sampling, PEP 799), which "
+    "needs CPython 3.15+. This kernel runs Python {kernel}, and no python3.N (N >= 15) was found through "
+    "GIL_COURSE_PYTHON, on PATH, in $PYTHONS_DIR/bin (default /opt/pythons/bin) or in pyenv's versions.\n"
+    "To get one: `make pythons`, `uv python install 3.15`, `pyenv install 3.15` or the python.org installer, "
+    "then restart JupyterLab (or set GIL_COURSE_PYTHON=/path/to/python3.15)."
+)
+FREE_THREADED_NOTE = ("free-threaded build: there is no GIL to hold; 'Has GIL' marks a thread attached to "
+                      "the interpreter (running Python), and no thread waits for it")
+_NAME = re.compile(r"^python3\.(\d+)t?$")
+_TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+@dataclass
+class GilProfile(PlainData):
+    """Per-thread marker intervals of one profiled run (or why there is none); plain, JSON-serialisable data.
+
+    ``lanes[i]`` maps each marker name to its ``[[start, end], ...]`` in seconds from the first
+    marker of the worker threads; ``spans[i]`` is thread ``i``'s first and last marker time there.
+    """
+
+    available: bool
+    reason: str = ""
+    workload: str = ""
+    threads: int = 0
+    size: int = 0
+    switch_interval: float | None = None
+    python: str = ""
+    interpreter: str = ""
+    free_threaded: bool = False
+    cpu_count: int = 1
+    wall: float = 0.0
+    names: list[str] = field(default_factory=list)
+    tids: list[int] = field(default_factory=list)
+    spans: list[list[float]] = field(default_factory=list)
+    lanes: list[dict[str, list[list[float]]]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def seconds(self, thread: int, marker: str) -> float:
+        """Seconds lane ``thread`` spent in ``marker`` (overlapping intervals counted once)."""
+        return sum(e - s for s, e in _merge(self.lanes[thread].get(marker, [])))
+
+    def share(self, thread: int, marker: str) -> float:
+        """Fraction of lane ``thread``'s observed time spent in ``marker`` (0 to 1)."""
+        start, end = self.spans[thread]
+        return self.seconds(thread, marker) / (end - start) if end > start else 0.0
+
+    def summary(self) -> list[dict[str, Any]]:
+        """Per lane: the thread's name and the shares of its time holding the GIL, waiting for it, off-CPU."""
+        return [{"thread": name, "held": self.share(i, "Has GIL"), "waiting": self.share(i, "Waiting for GIL"),
+                 "off_cpu": self.share(i, "Off CPU")} for i, name in enumerate(self.names)]
+
+    def overlap(self, marker: str = "Has GIL") -> float:
+        """Fraction of the wall time during which two or more threads were in ``marker`` at once."""
+        spans = [span for lane in self.lanes for span in _merge(lane.get(marker, []))]
+        events = sorted([(s, 1) for s, _ in spans] + [(e, -1) for _, e in spans])
+        count, last, together = 0, 0.0, 0.0
+        for when, change in events:
+            together += when - last if count >= 2 else 0.0
+            count, last = count + change, when
+        return together / self.wall if self.wall > 0 else 0.0
+
+    def describe(self) -> str:
+        """What was profiled and the per-thread shares, or why there is no profile."""
+        if not self.available:
+            return self.reason
+        lines = [f"{self.workload} x {self.threads} threads ({_caption(self)}), {self.wall * 1000:.0f} ms profiled"]
+        lines += [f"  {row['thread']:<10} held the GIL {row['held']:4.0%}, waited for it {row['waiting']:4.0%}, "
+                  f"off-CPU {row['off_cpu']:4.0%}" for row in self.summary()]
+        return "\n".join(lines + ([f"  ({FREE_THREADED_NOTE})"] if self.free_threaded else []))
+
+
+def _merge(spans: list[list[float]]) -> list[list[float]]:
+    merged: list[list[float]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return merged
+
+
+def _times(lane: dict[str, list[list[float]]]) -> list[float]:
+    return [t for spans in lane.values() for span in spans for t in span]
+
+
+def _need(mapping: dict, key: str, where: str, kind: type) -> Any:
+    if key not in mapping:
+        raise ValueError(f"Gecko profile: {where} has no {key!r} field")
+    if not isinstance(mapping[key], kind):
+        raise ValueError(f"Gecko profile: {where}.{key} is a {type(mapping[key]).__name__}, not a {kind.__name__}")
+    return mapping[key]
+
+
+def parse_gecko(source: dict | str | os.PathLike, *, names: dict[int, str] | None = None,
+                include_main: bool | None = None) -> GilProfile:
+    """Read a Gecko profile (a dict, or the path of its JSON file) into a :class:`GilProfile`.
+
+    Interval markers are kept under their names, known or not; instant ones (``phase`` 0) are skipped.
+    Threads are named by ``names`` (native thread id -> name), else ``main`` or as the file names
+    them, main thread first, then by thread id (start order on Linux). Times count from the other
+    threads' first marker (the start-up is cut off), and a finished thread's last state ends at its
+    last sample. ``include_main=None`` keeps the main thread only if it held the GIL 5 % of its time
+    or more. A missing or mistyped field raises ValueError naming it.
+    """
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            source = json.loads(Path(source).read_text())
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cannot read a Gecko profile from {os.fspath(source)!r}: {exc}") from None
+    if not isinstance(source, dict):
+        raise TypeError(f"source must be a dict or a path, not {type(source).__name__}")
+    if names is not None and not isinstance(names, dict):
+        raise TypeError(f"names must be a dict of thread id -> name, not {type(names).__name__}")
+    names = {int(tid): str(name) for tid, name in (names or {}).items()}
+    shared = source.get("shared") if isinstance(source.get("shared"), dict) else {}
+    rows = []
+    for index, thread in enumerate(_need(source, "threads", "the profile", list)):
+        where = f"threads[{index}]"
+        if not isinstance(thread, dict):
+            raise ValueError(f"Gecko profile: {where} is a {type(thread).__name__}, not an object")
+        strings = thread.get("stringArray", shared.get("stringArray"))
+        if not isinstance(strings, list):
+            raise ValueError(f"Gecko profile: the profile has no 'shared.stringArray' field (nor {where})")
+        markers = _need(thread, "markers", where, dict)
+        columns = [_need(markers, key, f"{where}.markers", list) for key in ("name", "startTime", "endTime")]
+        columns.append(markers.get("phase") or [1] * len(columns[0]))
+        if len({len(column) for column in columns}) != 1:
+            raise ValueError(f"Gecko profile: the columns of {where}.markers have different lengths")
+        lane: dict[str, list[list[float]]] = {}
+        for i, (name, start, end, phase) in enumerate(zip(*columns)):
+            if phase == 0 or start is None or end is None:
+                continue  # an instant marker, or an interval left open
+            if not (isinstance(name, int) and 0 <= name < len(strings)):
+                raise ValueError(f"Gecko profile: {where}.markers.name[{i}]={name!r} is not in the string table")
+            if not all(isinstance(t, (int, float)) and not isinstance(t, bool) for t in (start, end)):
+                raise ValueError(f"Gecko profile: {where}.markers.startTime/endTime[{i}] is not a number of ms")
+            lane.setdefault(str(strings[name]), []).append([float(start), float(end)])
+        tid = thread.get("tid")
+        tid = int(tid) if isinstance(tid, (int, str)) and str(tid).isdigit() else index
+        main = bool(thread.get("isMainThread", False))
+        seen = thread["samples"].get("time") if isinstance(thread.get("samples"), dict) else None
+        seen = max((t for t in seen if isinstance(t, (int, float))), default=None) if isinstance(seen, list) else None
+        rows.append([not main, tid, names.get(tid) or ("main" if main else str(thread.get("name", tid))), lane, seen])
+    end = max((e for row in rows for spans in row[3].values() for _, e in spans), default=0.0)
+    for row in rows:  # the profiler closes every open state at the very end, also a finished thread's
+        if row[4] is not None and row[4] < end:
+            row[3] = {k: [[s, row[4] if e == end else e] for s, e in v if s < row[4] or e < end] for k, v in row[3].items()}
+    rows = sorted((row for row in rows if row[3]), key=lambda row: row[:2])
+    times = [t for row in rows if row[0] for t in _times(row[3])] or [t for row in rows for t in _times(row[3])]
+    low, high = min(times, default=0.0), max(times, default=0.0)
+    kept = []
+    for not_main, tid, label, lane, _ in rows:
+        lane = {k: [[(max(s, low) - low) / 1000, (min(e, high) - low) / 1000] for s, e in v if e > low and s < high]
+                for k, v in lane.items()}
+        lane = {k: v for k, v in lane.items() if v}
+        flat = _times(lane)
+        held = sum(e - s for s, e in _merge(lane.get("Has GIL", [])))
+        if flat and (not_main or include_main or (include_main is None and held >= 0.05 * (max(flat) - min(flat)))):
+            kept.append((tid, label, [min(flat), max(flat)], lane))
+    meta = source.get("meta") if isinstance(source.get("meta"), dict) else {}
+    return GilProfile(
+        available=True, threads=sum(1 for row in rows if row[0]), wall=(high - low) / 1000,
+        names=[k[1] for k in kept], tids=[k[0] for k in kept], spans=[k[2] for k in kept], lanes=[k[3] for k in kept],
+        cpu_count=int(meta.get("logicalCPUs") or 1),
+        extra={key: meta[key] for key in ("version", "interval", "importedFrom") if key in meta},
+    )
+
+
+def _candidates() -> list[str]:
+    """Paths that may be a CPython 3.15+, found like the version matrix finds interpreters."""
+    named = os.environ.get(environment.OTHER_PYTHON_ENV)
+    paths = [shutil.which(named) or named] if named else []
+    folders = [Path(p) for p in os.environ.get("PATH", "").split(os.pathsep) if p and "shims" not in Path(p).parts]
+    folders.append(Path(os.environ.get(environment.PYTHONS_DIR_ENV) or environment.DEFAULT_PYTHONS_DIR) / "bin")
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    folders += [v / "bin" for v in (sorted(pyenv.iterdir()) if pyenv.is_dir() else [])]
+    for folder in folders:
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            continue
+        paths += [str(e) for e in entries if (m := _NAME.match(e.name)) and int(m.group(1)) >= PROFILER_VERSION[1]]
+    return list(dict.fromkeys(paths))
+
+
+def _kernel_version() -> tuple[int, int]:
+    return sys.version_info[:2]
+
+
+def find_profiler_python() -> str | None:
+    """Path of a CPython 3.15+ to profile on, or None: this kernel's own if it is 3.15+, else one found.
+
+    Candidates: ``GIL_COURSE_PYTHON``, ``python3.N`` (N >= 15, also ``python3.Nt``) on PATH, in
+    ``$PYTHONS_DIR/bin`` (default /opt/pythons/bin) and in pyenv's versions, each probed with a timeout
+    (:func:`utils.environment.probe_python`); standard builds (with a GIL to watch) first, newest first.
+    """
+    if _kernel_version() >= PROFILER_VERSION and sys.executable:
+        return sys.executable
+    found = [f for f in map(environment.probe_python, _candidates()) if f and f.version_key[:2] >= PROFILER_VERSION]
+    found.sort(key=lambda f: (f.free_threaded, [-part for part in f.version_key]))
+    return found[0].path if found else None
+
+
+def _check_target(target: Any, block: int | None) -> None:
+    if not isinstance(target, str):
+        raise TypeError(f"workload must be a workload name or 'module:function' (str), not {type(target).__name__}")
+    if ":" in target and not _TARGET.match(target):
+        raise ValueError(f"workload {target!r} is not a valid 'module:function'")
+    if ":" not in target and get_workload(target).needs_echo_server:
+        raise ValueError(f"the {target!r} workload needs an echo server; choose one of "
+                         f"{', '.join(n for n, w in WORKLOADS.items() if not w.needs_echo_server)}")
+    if block is not None and target != "sha256":
+        raise ValueError("block is only for the sha256 workload")
+    if block is not None:
+        check_size(block, "block")
+
+
+def _resolve(target: str, block: int | None) -> Callable[[int], Any]:
+    """The function each thread calls with the size: a workload's, or an importable ``module:function``."""
+    if ":" not in target:
+        func = get_workload(target).func
+        return functools.partial(func, block=block) if block is not None else func
+    module, _, name = target.partition(":")
+    func = getattr(importlib.import_module(module), name)
+    if not callable(func):
+        raise TypeError(f"{target} is not callable")
+    return func
+
+
+def run_threads(target: str, threads: int, size: int, *, block: int | None = None,
+                switch_interval: float | None = None, timeout: float = 60.0) -> dict[int, str]:
+    """Run ``threads`` threads of ``target(size)``, released together by a barrier, and join them.
+
+    This is what runs under the profiler (``python -m utils.gil_profile _run ...``). Returns the
+    native thread ids of the main thread (``"main"``) and of the workers (``"worker-0"``, ...).
+    """
+    _check_target(target, block)
+    check_count("threads", threads, 1, 16)
+    check_size(size)
+    timeout = check_seconds("timeout", timeout, 0.0, 600.0)
+    func = _resolve(target, block)
+    names = {threading.get_native_id(): "main"}
+    barrier = threading.Barrier(threads + 1, timeout=timeout)
+    errors: list[BaseException] = []
+
+    def worker(index: int) -> None:
+        names[threading.get_native_id()] = f"worker-{index}"
+        try:
+            barrier.wait()
+            func(size)
+        except BaseException as exc:  # reported after the join
+            errors.append(exc)
+
+    pool = [threading.Thread(target=worker, args=(i,), name=f"worker-{i}", daemon=True) for i in range(threads)]
+    with environment.switch_interval(switch_interval):
+        for thread in pool:
+            thread.start()
+        barrier.wait()
+        deadline = time.monotonic() + timeout
+        for thread in pool:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    if any(thread.is_alive() for thread in pool):
+        raise TimeoutError(f"{target} threads did not finish within {timeout:g} s")
+    if errors:
+        raise RuntimeError(f"a {target} thread failed: {errors[0]!r}")
+    return names
+
+
+def profile_threads(workload: str = "countdown", threads: int = 2, size: int | None = None, *,
+                    block: int | None = None, switch_interval: float | None = None, python: str | None = None,
+                    rate: int = 1000, include_main: bool | None = None, timeout: float = 60.0) -> GilProfile:
+    """Profile ``threads`` threads of ``workload`` under ``profiling.sampling run -a --gecko``, in a fresh process.
+
+    ``workload`` is a name from :mod:`utils.workloads` (sha256 hashes ``block``-byte blocks, default
+    64 KiB) or an importable ``"module:function"`` each thread calls with ``size``. ``python``
+    defaults to :func:`find_profiler_python`; with none, or one older than 3.15, the result has
+    ``available=False`` and a ``reason`` saying how to get CPython 3.15+. ``rate``: samples per
+    second. The run is killed after ``timeout`` seconds (TimeoutError); a failed one raises RuntimeError.
+    """
+    _check_target(workload, block)
+    check_count("threads", threads, 1, 16)
+    if size is None and ":" in workload:
+        raise ValueError(f"size is needed for {workload!r}: the argument each thread's call gets")
+    size = check_size(DEFAULT_SIZES.get(workload, WORKLOADS[workload].default_size) if size is None else size)
+    block = SHA256_BLOCK if workload == "sha256" and block is None else block
+    check_count("rate", rate, 10, 20_000)
+    timeout = check_seconds("timeout", timeout, 0.0, 600.0)
+    if switch_interval is not None:
+        check_seconds("switch_interval", switch_interval, 1e-6, 1.0, allow_low=True)
+    if python is not None and not isinstance(python, str):
+        raise TypeError(f"python must be a path (str) or None, not {type(python).__name__}")
+    path = python or find_profiler_python()
+    empty = GilProfile(available=False, workload=workload, threads=threads, size=size, switch_interval=switch_interval)
+    if path is None:
+        return replace(empty, reason=HOW_TO_GET.format(kernel=".".join(map(str, sys.version_info[:3]))))
+    found = environment.probe_python(path, timeout=min(timeout, 30.0))
+    if found is None:
+        raise ValueError(f"python={path!r} is not a CPython interpreter (it did not say its version when asked)")
+    if found.version_key[:2] < PROFILER_VERSION:
+        return replace(empty, python=found.version, interpreter=path, free_threaded=found.free_threaded,
+                       reason=f"{path} is Python {found.version}, and CPython's sampling profiler (PEP 799) needs "
+                              "3.15+: name a 3.15+ interpreter, or leave python=None to look for one.")
+    with tempfile.TemporaryDirectory(prefix="gil_profile_") as tmp:
+        out, names_file = os.path.join(tmp, "profile.json"), os.path.join(tmp, "names.json")
+        command = [path, "-m", "profiling.sampling", "run", "-a", "--gecko", "-o", out, "-r", str(rate),
+                   "-m", "utils.gil_profile", "_run", workload, str(threads), str(size), "--names", names_file,
+                   "--timeout", str(timeout)]
+        command += ["--block", str(block)] if block is not None else []
+        command += ["--switch-interval", repr(switch_interval)] if switch_interval is not None else []
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [PACKAGE_PARENT, os.environ.get("PYTHONPATH")]))}
+        env.pop("PYTHON_GIL", None)  # the interpreter's own default: a GIL on standard builds, none on free-threaded
+        stdout, stderr, code = _run(command, env, timeout)
+        reply = json.loads(Path(names_file).read_text()) if os.path.exists(names_file) else {}
+        if "error" in reply:
+            raise RuntimeError(f"{workload} failed under the profiler on {path}: {reply['error']}")
+        if code != 0 or "ok" not in reply or not os.path.exists(out):
+            last = (stderr.strip().splitlines() or [f"exit code {code}, no error output"])[-1]
+            raise RuntimeError(f"profiling {workload} on {path} failed: {last}")
+        profile = parse_gecko(out, names={int(k): v for k, v in reply["ok"].items()}, include_main=include_main)
+    samples = re.search(r"Captured (\d+) samples", stdout)
+    return replace(profile, workload=workload, threads=threads, size=size, switch_interval=switch_interval,
+                   python=found.version, interpreter=path, free_threaded=found.free_threaded,
+                   cpu_count=environment.usable_cpus(),  # the child inherits this process's CPU affinity
+                   extra=dict(profile.extra, rate=rate, block=block, samples=int(samples.group(1)) if samples else None))
+
+
+def _run(command: list[str], env: dict[str, str], timeout: float) -> tuple[str, str, int]:
+    """Run ``command`` in a session of its own; on a time-out kill the whole group (profiler and target)."""
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except BaseException as exc:  # the time-out, or e.g. KeyboardInterrupt: never leave the workers behind
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        process.communicate()
+        if isinstance(exc, subprocess.TimeoutExpired):
+            raise TimeoutError(f"the profiled run did not finish within {timeout:g} s; it was killed") from None
+        raise
+    return stdout, stderr, process.returncode
+
+
+def _caption(profile: GilProfile) -> str:
+    build = "free-threaded build" if profile.free_threaded else "standard build"
+    return f"Python {profile.python or '?'}, {build}, {profile.cpu_count} CPUs"
+
+
+def _figure(profile: Any, size: tuple[float, float], ax: Any = None) -> tuple[Any, Any]:
+    if not isinstance(profile, GilProfile):
+        raise TypeError(f"profile must be a GilProfile, not {type(profile).__name__}")
+    if not profile.available or not profile.lanes:
+        raise ValueError(f"nothing to plot: {profile.reason or 'the profile has no threads'}")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=size) if ax is None else (ax.figure, ax)
+
+
+def _finish(fig: Any, show: bool) -> Any:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    if show:
+        plt.show()
+    return fig
+
+
+def plot_gil_timeline(profile: GilProfile, *, ax: Any = None, show: bool = True) -> Any:
+    """Beazley-style lanes, one per thread: green while it holds the GIL, a thin red bar while it waits.
+
+    Light blue: on a CPU without the GIL (native code); a grey strip under a lane: off-CPU. Returns the Figure.
+    """
+    fig, ax = _figure(profile, (10, 1.0 + 0.55 * len(profile.lanes)), ax)
+    styles = (("Native Code", -0.3, 0.6, "#b9d7ea", "on CPU without the GIL"), ("Has GIL", -0.3, 0.6, "tab:green", "holds the GIL"),
+              ("Waiting for GIL", -0.12, 0.24, "tab:red", "waits for it"), ("Off CPU", -0.4, 0.07, "0.55", "off-CPU"))
+    for index, lane in enumerate(profile.lanes):
+        for marker, offset, height, color, label in styles:
+            ax.broken_barh([(s * 1000, (e - s) * 1000) for s, e in lane.get(marker, [])],
+                           (index + offset, height), color=color, label=label if index == 0 else None)
+    ax.set_yticks(range(len(profile.lanes)), profile.names)
+    ax.set_ylim(-0.55, len(profile.lanes) - 0.45)
+    ax.set_xlim(0, profile.wall * 1000)
+    ax.set_xlabel("time (ms), from CPython's sampling profiler")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7)
+    title = f"{profile.workload}: who holds the GIL, two holders at once {profile.overlap():.0%} of the time ({_caption(profile)})"
+    ax.set_title(title + (f"\n{FREE_THREADED_NOTE}" if profile.free_threaded else ""), fontsize=9)
+    return _finish(fig, show)
+
+
+def plot_gil_summary(profile: GilProfile, *, show: bool = True) -> Any:
+    """Bars per thread: share of its time holding the GIL, waiting for it, and off-CPU. Returns the Figure."""
+    rows = profile.summary() if isinstance(profile, GilProfile) else []
+    fig, ax = _figure(profile, (2.0 + 1.4 * len(rows), 3.4))
+    bars = (("held", "holding the GIL", "tab:green"), ("waiting", "waiting for it", "tab:red"), ("off_cpu", "off-CPU", "0.55"))
+    for k, (key, label, color) in enumerate(bars):
+        ax.bar([i + (k - 1) * 0.27 for i in range(len(rows))], [row[key] for row in rows], 0.27, color=color, label=label)
+    ax.set_xticks(range(len(rows)), [row["thread"] for row in rows])
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("share of the thread's time")
+    ax.legend(fontsize=7)
+    title = f"{profile.workload} x {profile.threads} threads ({_caption(profile)})"
+    ax.set_title(title + ("\nno GIL: 'holding' = attached, running Python" if profile.free_threaded else ""), fontsize=9)
+    return _finish(fig, show)
+
+
+def _main(argv: list[str]) -> int:
+    """``python -m utils.gil_profile _run TARGET THREADS SIZE --names FILE``: the run the profiler watches."""
+    parser = argparse.ArgumentParser(prog="python -m utils.gil_profile", description="the profiled runner")
+    for name, kind in (("command", str), ("target", str), ("threads", int), ("size", int), ("--block", int),
+                       ("--switch-interval", float), ("--timeout", float)):
+        parser.add_argument(name, type=kind)
+    parser.add_argument("--names", required=True, help="file for the JSON reply: thread names, or the error")
+    args = parser.parse_args(argv)
+    if args.command != "_run":
+        parser.error(f"unknown command {args.command!r}: the only one is _run")
+    try:
+        reply: dict[str, Any] = {"ok": run_threads(args.target, args.threads, args.size, block=args.block,
+                                                   switch_interval=args.switch_interval, timeout=args.timeout or 60.0)}
+    except Exception as exc:  # reported to the parent, which raises RuntimeError
+        reply = {"error": f"{type(exc).__name__}: {exc}"}
+    Path(args.names).write_text(json.dumps(reply))
+    return 0 if "ok" in reply else 1
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))
