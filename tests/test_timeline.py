@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from utils import environment
 from utils.timeline import Timeline, instrumentation_overhead, intervals, record_timeline
 
 
@@ -26,6 +27,14 @@ def test_gil_bound_threads_take_turns():
     if timeline.gil_enabled:
         assert timeline.overlap < 0.25  # one thread runs Python at a time
         assert timeline.turns > 2  # ... and they hand over, not one after the other
+
+
+def test_without_the_gil_threads_run_python_at_once():
+    if environment.gil_enabled() or environment.usable_cpus() < 2:
+        pytest.skip("needs a free-threaded build with the GIL off and 2 CPUs")
+    # Best of 3: on a busy machine the OS, not a GIL, may keep one thread off its CPU for a while.
+    overlaps = [record_timeline("countdown", threads=2, size=4_000_000).overlap for _ in range(3)]
+    assert max(overlaps) > 0.25, f"two countdown threads overlapped only {overlaps} of the time without a GIL"
 
 
 def test_a_shorter_switch_interval_means_more_turns():

@@ -327,7 +327,10 @@ def collection_points(iterations: int = GC_ITERATIONS) -> CheckPoints:
     ``counter.value``: ``inside``). From 3.12 the allocation only schedules it, and it runs at the
     next eval-breaker check, the loop's ``JUMP_BACKWARD`` (gh-97922, What's New in 3.12;
     ``_Py_HandlePending`` in ``Python/ceval_gil.c``). ``interval`` is 0: there is no timer.
-    Needs the collector enabled; :func:`collection_points_isolated` runs it in a fresh process.
+    Needs the collector enabled; :func:`collection_points_isolated` runs it in a fresh process. In a
+    process holding many objects it may see no collection: the free-threaded build (3.13t+) also waits
+    until the number of objects has grown by a quarter since the last collection (``gc_should_collect``
+    in ``Python/gc_free_threading.c``), so prefer the fresh process.
     """
     check_count("iterations", iterations, 1, 10**8)
     if not gc.isenabled():
