@@ -68,9 +68,15 @@ def test_every_executor_warms_the_workload_up_before_timing(recorded_sizes, exec
 
 def test_asyncio_runs_cpu_work_at_the_speed_of_sequential():
     # Both warm up first, so both time the same specialised code (an unwarmed asyncio run on 3.11 took ~2x
-    # the CPU time). The fastest repeats are compared, with a margin for a busy machine.
-    sequential, on_loop = (run("countdown", executor, 2, size=2_000_000, repeat=3) for executor in ("sequential", "asyncio"))
-    assert min(on_loop.cpu_times) < 1.4 * min(sequential.cpu_times)
+    # the CPU time). The runs alternate, so both see the machine in the same moods (a shared VM's CPU speed
+    # changes by up to 2x from second to second), and the fastest are compared, with a margin.
+    best = {"sequential": math.inf, "asyncio": math.inf}
+    for _ in range(3):
+        for executor in best:
+            result = run("countdown", executor, 2, size=2_000_000, repeat=2)
+            best[executor] = min(best[executor], *result.cpu_times)
+    assert best["asyncio"] < 1.4 * best["sequential"], best
+    on_loop = result  # the last asyncio run
     (_, first_end), (second_start, _) = sorted(on_loop.task_spans)
     assert second_start >= first_end, "one thread: the second task starts when the first has finished"
 
