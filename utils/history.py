@@ -10,10 +10,10 @@ imports matplotlib when it is called.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from utils.validation import check_version
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from matplotlib.axes import Axes
@@ -210,16 +210,7 @@ def shipped_in(
 
     ``version`` is anything starting with (major, minor), such as ``sys.version_info``.
     """
-    if version is None:
-        version = sys.version_info
-    if (
-        isinstance(version, (str, bytes))
-        or not isinstance(version, Sequence)
-        or len(version) < 2
-        or not all(isinstance(part, int) and not isinstance(part, bool) for part in version[:2])
-    ):
-        raise TypeError(f"version must start with (major, minor) ints, like sys.version_info; got {version!r}")
-    major_minor = (version[0], version[1])
+    major_minor = check_version(version)
     return tuple(e for e in check_events(events) if e.python is not None and e.python <= major_minor)
 
 

@@ -33,6 +33,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from utils.validation import check_version
 
 __all__ = [
     "DEFERRED_REFCNT",
@@ -93,16 +94,7 @@ def immortal_refcount(version: Sequence[int] | None = None) -> int | None:
     ``Include/refcount.h``, which ``Py_REFCNT`` also returns on a free-threaded build when
     ``ob_ref_local`` is ``UINT32_MAX``). Measured: 3.12.1, 3.13.0, 3.13.5t, 3.14.10, 3.15.2.
     """
-    if version is None:
-        version = sys.version_info
-    if (
-        isinstance(version, (str, bytes))
-        or not isinstance(version, Sequence)
-        or len(version) < 2
-        or not all(isinstance(part, int) and not isinstance(part, bool) for part in version[:2])
-    ):
-        raise TypeError(f"version must start with (major, minor) ints, like sys.version_info; got {version!r}")
-    major_minor = (version[0], version[1])
+    major_minor = check_version(version)
     if major_minor < (3, 12):
         return None
     return 2**32 - 1 if major_minor < (3, 14) else 3 << 30

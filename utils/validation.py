@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -22,3 +24,18 @@ def check_seconds(what: str, value: Any, low: float = 0.0, high: float = 3600.0,
     if not (above and value <= high):
         raise ValueError(f"{what} must be {'at least' if allow_low else 'more than'} {low:g} and at most {high:g} seconds, got {value}")
     return float(value)
+
+
+def check_version(version: Any = None) -> tuple[int, int]:
+    """``(major, minor)`` of ``version``: anything starting with two ints, like ``sys.version_info`` (default)."""
+    if version is None:
+        version = sys.version_info
+    if (
+        isinstance(version, (str, bytes))
+        or not isinstance(version, Sequence)
+        or len(version) < 2
+        or not all(isinstance(part, int) and not isinstance(part, bool) for part in version[:2])
+    ):
+        raise TypeError(f"version must start with (major, minor) ints, like sys.version_info; got {version!r}")
+    major_minor = (version[0], version[1])
+    return major_minor
