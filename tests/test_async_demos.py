@@ -8,10 +8,11 @@ import matplotlib.pyplot as plt
 import pytest
 from thread_checks import threads_left, threads_now
 
-from utils import async_demos, environment
-from utils.async_demos import TickerResult, idle_clients_memory, plot_echo_scaling, ticker_during_cpu_work
-from utils.executors import RunResult
-from utils.isolation import call_isolated
+from utils.lessons import async_demos
+from utils.engine import environment
+from utils.lessons.async_demos import TickerResult, idle_clients_memory, plot_echo_scaling, ticker_during_cpu_work
+from utils.engine.executors import RunResult
+from utils.engine.isolation import call_isolated
 
 SMALL = 3_000_000  # countdown size: a few tenths of a second at most
 
@@ -54,7 +55,7 @@ def test_to_thread_uses_and_restores_the_switch_interval():
 def test_to_thread_lateness_follows_the_gil():
     # With a GIL the loop's thread waits about one switch interval for it at every tick (measured here:
     # 5-7 ms at 5 ms, under load); with the GIL off it does not wait (0.1-0.2 ms, like the idle loop).
-    result = call_isolated("utils.async_demos:ticker_during_cpu_work", {"mode": "to_thread", "size": SMALL},
+    result = call_isolated("utils.lessons.async_demos:ticker_during_cpu_work", {"mode": "to_thread", "size": SMALL},
                            timeout=60)
     result = TickerResult.from_dict(result)
     if result.gil_enabled:
@@ -64,7 +65,7 @@ def test_to_thread_lateness_follows_the_gil():
 
 
 def test_ticker_runs_in_a_fresh_process_and_round_trips():
-    data = call_isolated("utils.async_demos:ticker_during_cpu_work", {"mode": "loop", "size": SMALL}, timeout=60)
+    data = call_isolated("utils.lessons.async_demos:ticker_during_cpu_work", {"mode": "loop", "size": SMALL}, timeout=60)
     result = TickerResult.from_dict(data)
     assert result.python == ".".join(map(str, sys.version_info[:3]))
     assert TickerResult.from_dict(result.to_dict()) == result
@@ -112,7 +113,7 @@ def test_ticker_result_from_dict_rejects_strangers():
 def test_a_waiting_thread_costs_more_memory_than_a_waiting_task():
     # In fresh processes: glibc caches freed thread stacks, so a second run in one process would measure less.
     per = {
-        kind: call_isolated("utils.async_demos:idle_clients_memory", {"kind": kind, "clients": 200}, timeout=60)
+        kind: call_isolated("utils.lessons.async_demos:idle_clients_memory", {"kind": kind, "clients": 200}, timeout=60)
         for kind in ("threads", "asyncio")
     }
     assert per["threads"]["kind"] == "threads" and per["threads"]["clients"] == 200

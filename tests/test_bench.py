@@ -1,6 +1,6 @@
 import json
 
-from utils import bench
+from utils.engine import bench
 
 
 def test_benchmark_reports_every_pair_without_asserting(capsys):

@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from utils import beyond, environment, executors
-from utils.beyond import (
+from utils.lessons import beyond
+from utils.engine import environment, executors
+from utils.lessons.beyond import (
     BACKPORT,
     STDLIB,
     FreeThreadedRun,
@@ -20,9 +21,9 @@ from utils.beyond import (
     subinterpreter_tour,
     tour_isolated,
 )
-from utils.executors import RunResult
-from utils.isolation import IsolatedRunError
-from utils.races import RaceResult
+from utils.engine.executors import RunResult
+from utils.engine.isolation import IsolatedRunError
+from utils.lessons.races import RaceResult
 
 THIS = ".".join(map(str, sys.version_info[:3]))
 

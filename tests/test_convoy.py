@@ -11,8 +11,9 @@ import matplotlib.pyplot as plt
 import pytest
 from thread_checks import threads_left, threads_now
 
-from utils import convoy, environment
-from utils.convoy import LatencyResult, Sweep
+from utils.lessons import convoy
+from utils.engine import environment
+from utils.lessons.convoy import LatencyResult, Sweep
 
 GIL = environment.gil_enabled()
 

@@ -7,8 +7,9 @@ import json
 import matplotlib.pyplot as plt
 import pytest
 
-from utils import cpu_io, environment
-from utils.cpu_io import (
+from utils.lessons import cpu_io
+from utils.engine import environment
+from utils.lessons.cpu_io import (
     compare_hashing,
     compare_hashing_isolated,
     compare_isolated,
@@ -16,8 +17,8 @@ from utils.cpu_io import (
     results_table,
     run_hashing,
 )
-from utils.executors import RunResult
-from utils.workloads import MiB
+from utils.engine.executors import RunResult
+from utils.engine.workloads import MiB
 
 
 def result(executor, wall, cpu, workload="countdown", workers=2, **extra):

@@ -5,8 +5,9 @@ import threading
 
 import pytest
 
-from utils import deadlocks, environment
-from utils.deadlocks import (
+from utils.lessons import deadlocks
+from utils.engine import environment
+from utils.lessons.deadlocks import (
     DeadlockReport,
     HandoffReport,
     Ledger,
@@ -22,7 +23,7 @@ from utils.deadlocks import (
     starvation,
     wait_while_holding,
 )
-from utils.isolation import call_isolated
+from utils.engine.isolation import call_isolated
 
 TIMEOUT = 0.1
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
@@ -329,7 +330,7 @@ def test_bench_rejects_bad_arguments(kwargs, error, match):
 @needs_fork
 def test_child_cannot_take_a_lock_held_at_fork_time():
     report = deadlocks.ForkReport.from_dict(
-        call_isolated("utils.deadlocks:fork_while_locked", {"timeout": TIMEOUT}, timeout=60)
+        call_isolated("utils.lessons.deadlocks:fork_while_locked", {"timeout": TIMEOUT}, timeout=60)
     )
     assert report.available and report.locked_in_child
     assert report.child_acquired is False and report.child_threads == 1 and report.child_exit == 0
@@ -340,8 +341,8 @@ def test_child_cannot_take_a_lock_held_at_fork_time():
 
 @needs_fork
 def test_fork_warns_only_with_threads_and_only_from_3_12():
-    assert call_isolated("utils.deadlocks:fork_warnings", {"threads": 0}, timeout=60) == []
-    warned = call_isolated("utils.deadlocks:fork_warnings", {"threads": 1}, timeout=60)
+    assert call_isolated("utils.lessons.deadlocks:fork_warnings", {"threads": 0}, timeout=60) == []
+    warned = call_isolated("utils.lessons.deadlocks:fork_warnings", {"threads": 1}, timeout=60)
     if sys.version_info >= (3, 12):
         assert [w["category"] for w in warned] == ["DeprecationWarning"]
         assert "multi-threaded" in warned[0]["message"]
@@ -369,7 +370,7 @@ def test_fork_functions_refuse_to_fork_a_process_with_threads():
 
 def test_polite_thread_starves():
     report = StarvationReport.from_dict(
-        call_isolated("utils.deadlocks:starvation", {"seconds": 0.3, "attempts": 3}, timeout=60)
+        call_isolated("utils.lessons.deadlocks:starvation", {"seconds": 0.3, "attempts": 3}, timeout=60)
     )
     assert report.polite_tries > 0 and report.greedy_acquisitions > 0
     # the lock is held ~all the time, free only between a release and the next acquire (and, with

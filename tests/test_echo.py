@@ -2,8 +2,8 @@ import socket
 
 import pytest
 
-from utils.echo import EchoServer
-from utils.workloads import echo
+from utils.engine.echo import EchoServer
+from utils.engine.workloads import echo
 
 
 def test_round_trips_and_always_stops():

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from utils import environment
+from utils.engine import environment
 
 
 def test_python_info_is_plain_consistent_data():

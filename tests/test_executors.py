@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import pytest
 
-from utils import executors, workloads
-from utils.executors import EXECUTORS, RunResult, availability, compare, run
+from utils.engine import executors, workloads
+from utils.engine.executors import EXECUTORS, RunResult, availability, compare, run
 
 SMALL = {"countdown": 300_000, "sha256": 8, "sleep": 60}
 

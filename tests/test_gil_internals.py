@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from utils.gil_internals import (
+from utils.lessons.gil_internals import (
     INTERVALS_MS,
     CheckPoints,
     Counter,
@@ -31,8 +31,8 @@ from utils.gil_internals import (
     read_modify_write,
     sweep_switch_intervals,
 )
-from utils.environment import free_threaded_build
-from utils.timeline import Timeline
+from utils.engine.environment import free_threaded_build
+from utils.engine.timeline import Timeline
 
 #: 3.10 has no specialising interpreter, and the free-threaded 3.13 build disables it (gh-115999):
 #: there `len()`, `isinstance()`, `list.append` and `type(x)` are generic calls, which check the eval breaker.

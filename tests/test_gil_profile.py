@@ -12,8 +12,8 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from utils import gil_profile  # noqa: E402
-from utils.gil_profile import GilProfile, find_profiler_python, parse_gecko, profile_threads, run_threads  # noqa: E402
+from utils.engine import gil_profile  # noqa: E402
+from utils.engine.gil_profile import GilProfile, find_profiler_python, parse_gecko, profile_threads, run_threads  # noqa: E402
 
 STRINGS = ["(root)", "Has GIL", "Waiting for GIL", "No GIL", "On CPU", "Off CPU", "GC Collecting", "A Future Marker"]
 HAS, WAIT, NO, ON, OFF, GC, FUTURE = range(1, 8)
@@ -139,7 +139,7 @@ def test_the_parser_reads_files_and_rejects_what_is_not_a_profile(tmp_path):
 
 @pytest.mark.parametrize("kwargs, error", [
     (dict(workload=42), TypeError), (dict(workload="nope"), ValueError), (dict(workload="echo"), ValueError),
-    (dict(workload="not a:target"), ValueError), (dict(workload="utils.workloads:countdown"), ValueError),
+    (dict(workload="not a:target"), ValueError), (dict(workload="utils.engine.workloads:countdown"), ValueError),
     (dict(threads=0), ValueError), (dict(threads="2"), TypeError), (dict(size=0), ValueError),
     (dict(block=4096), ValueError), (dict(workload="sha256", block=0), ValueError), (dict(rate=5), ValueError),
     (dict(timeout=0), ValueError), (dict(switch_interval=2.0), ValueError), (dict(python=3), TypeError),
@@ -200,7 +200,7 @@ def test_an_older_interpreter_named_explicitly_is_not_available():
 
 
 def test_importing_the_module_does_not_import_matplotlib():
-    code = "import sys, utils.gil_profile; assert 'matplotlib' not in sys.modules"
+    code = "import sys, utils.engine.gil_profile; assert 'matplotlib' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
@@ -227,7 +227,7 @@ def test_the_runner_starts_named_threads_in_process():
     with pytest.raises(ModuleNotFoundError):
         run_threads("utils.no_such_module:f", 1, 1)
     with pytest.raises(RuntimeError, match="thread failed.*TypeError"):
-        run_threads("utils.workloads:get_workload", 1, 1)  # get_workload(1) raises in the thread
+        run_threads("utils.engine.workloads:get_workload", 1, 1)  # get_workload(1) raises in the thread
 
 
 # --- real runs under CPython's sampling profiler (3.15+), skipped where there is none -------------

@@ -1,4 +1,4 @@
-"""utils.history: the GIL's timeline data, its table and its figure."""
+"""utils.lessons.history: the GIL's timeline data, its table and its figure."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from utils import history  # noqa: E402
-from utils.history import EVENTS, HistoryEvent  # noqa: E402
+from utils.lessons import history  # noqa: E402
+from utils.lessons.history import EVENTS, HistoryEvent  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -220,6 +220,6 @@ def test_plot_of_one_event_works():
 
 
 def test_importing_the_module_does_not_import_matplotlib():
-    code = "import sys, utils.history; print('matplotlib' in sys.modules)"
+    code = "import sys, utils.lessons.history; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "False"

@@ -17,9 +17,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from utils import ipc  # noqa: E402
-from utils.ipc import IpcCost, SharedVsCopy, TaskOverhead  # noqa: E402
-from utils.workloads import sleep  # noqa: E402
+from utils.lessons import ipc  # noqa: E402
+from utils.lessons.ipc import IpcCost, SharedVsCopy, TaskOverhead  # noqa: E402
+from utils.engine.workloads import sleep  # noqa: E402
 
 THIS = ".".join(map(str, sys.version_info[:3]))
 POOL_MODULES = ("concurrent.futures", "multiprocessing")
@@ -240,6 +240,6 @@ def test_bad_arguments(call, error):
 
 
 def test_importing_starts_nothing_and_skips_matplotlib():
-    code = "import sys, threading, utils.ipc; print('matplotlib' in sys.modules, threading.active_count())"
+    code = "import sys, threading, utils.lessons.ipc; print('matplotlib' in sys.modules, threading.active_count())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout.split()
     assert out == ["False", "1"]

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from utils.isolation import IsolatedRunError, call_isolated, run_isolated, timeline_isolated
+from utils.engine.isolation import IsolatedRunError, call_isolated, run_isolated, timeline_isolated
 
 PYENV = "/root/.pyenv/versions"
 THIS = ".".join(map(str, sys.version_info[:3]))
@@ -26,22 +26,22 @@ def test_errors_in_the_worker_name_their_cause():
 def test_a_hung_worker_is_killed_at_the_timeout():
     start = time.perf_counter()
     with pytest.raises(IsolatedRunError, match="did not finish within 1 s"):
-        call_isolated("utils.workloads:sleep", {"size": 30_000}, timeout=1)
+        call_isolated("utils.engine.workloads:sleep", {"size": 30_000}, timeout=1)
     assert time.perf_counter() - start < 15
 
 
 def test_a_crashed_worker_is_reported():
     with pytest.raises(IsolatedRunError, match="worker process .* failed"):
-        call_isolated("utils.workloads:sleep", {"size": 1}, python="/bin/false", timeout=10)
+        call_isolated("utils.engine.workloads:sleep", {"size": 1}, python="/bin/false", timeout=10)
 
 
 @pytest.mark.parametrize(
     "target, kwargs, python, error",
     [
         ("no-colon", {}, None, ValueError),
-        ("utils.workloads:sleep", [], None, TypeError),
-        ("utils.workloads:sleep", {"size": object()}, None, TypeError),
-        ("utils.workloads:sleep", {"size": 1}, "/no/such/python", ValueError),
+        ("utils.engine.workloads:sleep", [], None, TypeError),
+        ("utils.engine.workloads:sleep", {"size": object()}, None, TypeError),
+        ("utils.engine.workloads:sleep", {"size": 1}, "/no/such/python", ValueError),
     ],
 )
 def test_bad_arguments(target, kwargs, python, error):

@@ -4,8 +4,8 @@ matplotlib.use("Agg")
 
 import pytest
 
-from utils.executors import RunResult
-from utils.panels import ExperimentConfig, ExperimentPanel, run_experiment, verdict
+from utils.engine.executors import RunResult
+from utils.ui.panels import ExperimentConfig, ExperimentPanel, run_experiment, verdict
 
 
 def result(wall):
@@ -63,7 +63,7 @@ def test_panel_runs_what_the_widgets_say():
 
 
 def test_panel_offers_only_available_executors():
-    from utils.executors import available_executors
+    from utils.engine.executors import available_executors
 
     panel = ExperimentPanel()
     assert list(panel.executor.options) == available_executors()

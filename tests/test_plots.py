@@ -5,9 +5,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pytest
 
-from utils import plots
-from utils.executors import RunResult
-from utils.timeline import Timeline
+from utils.ui import plots
+from utils.engine.executors import RunResult
+from utils.engine.timeline import Timeline
 
 
 def result(executor, wall, cpu, workers=2):

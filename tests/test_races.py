@@ -4,9 +4,9 @@ import time
 import pytest
 from thread_checks import threads_left, threads_now
 
-from utils import environment
-from utils.isolation import IsolatedRunError
-from utils.races import (
+from utils.engine import environment
+from utils.engine.isolation import IsolatedRunError
+from utils.lessons.races import (
     CHUNK,
     INSERT_METHODS,
     QUEUE_SCALE,

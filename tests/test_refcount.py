@@ -7,8 +7,8 @@ import weakref
 
 import pytest
 
-from utils import refcount
-from utils.refcount import racy_increments, round_robin_schedule, serial_schedule, simulate
+from utils.lessons import refcount
+from utils.lessons.refcount import racy_increments, round_robin_schedule, serial_schedule, simulate
 
 TWO_INCREFS = {"A": ["incref"], "B": ["incref"]}
 INCREF_THEN_DECREF = {"A": ["incref", "decref"], "B": ["incref", "decref"]}

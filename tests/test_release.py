@@ -2,9 +2,9 @@ import sys
 
 import pytest
 
-from utils import release
-from utils.environment import free_threaded_build, gil_enabled
-from utils.release import (
+from utils.lessons import release
+from utils.engine.environment import free_threaded_build, gil_enabled
+from utils.lessons.release import (
     HASHLIB_GIL_MINSIZE,
     OPERATIONS,
     Probe,
@@ -388,7 +388,7 @@ def test_plot_rejects_anything_but_sha256_runs(runs):
 def test_probe_callable_tells_holding_from_releasing():
     import hashlib
 
-    from utils.release import probe_callable
+    from utils.lessons.release import probe_callable
 
     block = bytes(1 << 20)
     big = probe_callable(lambda: hashlib.sha256(block).digest(), label="big blocks")

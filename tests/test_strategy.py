@@ -6,8 +6,8 @@ import sys
 import pytest
 
 from utils.course import LESSONS
-from utils.executors import EXECUTORS, RunResult, available_executors
-from utils.strategy import (
+from utils.engine.executors import EXECUTORS, RunResult, available_executors
+from utils.lessons.strategy import (
     NEEDS,
     STRATEGIES,
     WORKS,
@@ -184,7 +184,7 @@ def test_run_all_on_another_interpreter_tries_every_executor(python):
     results = run_all("sleep", 1, size=10, repeat=1, python=python, timeout=60)
     assert [r.executor for r in results] == list(EXECUTORS)
     assert {r.python for r in results} == {python.split("/")[-3]}
-    # Whether that interpreter has subinterpreter pools, asked independently of utils.executors: 3.14+,
+    # Whether that interpreter has subinterpreter pools, asked independently of utils.engine.executors: 3.14+,
     # or the interpreters-pep-734 backport with the _interpreters module it runs on (built in from 3.13).
     probe = ("import importlib.util as u, sys; print(sys.version_info >= (3, 14) or ("
              "u.find_spec('interpreters_backport') is not None and u.find_spec('_interpreters') is not None))")

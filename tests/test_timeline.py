@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from utils import environment
-from utils.timeline import Timeline, instrumentation_overhead, intervals, record_timeline
+from utils.engine import environment
+from utils.engine.timeline import Timeline, instrumentation_overhead, intervals, record_timeline
 
 
 def test_intervals_merge_close_notes_and_split_at_gaps():

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from utils.timing import Sample, Timing, agreement_with_timeit, harness_overhead, measure
+from utils.engine.timing import Sample, Timing, agreement_with_timeit, harness_overhead, measure
 
 
 def test_measure_structure_and_counts():

@@ -2,8 +2,8 @@ import pickle
 
 import pytest
 
-from utils import workloads
-from utils.workloads import WORKLOADS, check_size, get_workload, run_task
+from utils.engine import workloads
+from utils.engine.workloads import WORKLOADS, check_size, get_workload, run_task
 
 
 def test_registry_is_consistent():

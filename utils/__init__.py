@@ -1,27 +1,28 @@
 """Helpers for the hands-on course on Python's Global Interpreter Lock.
 
-Modules, by concern:
+Three layers, each a package:
 
-- ``utils.environment``: what Python is running (version, GIL build and state, CPUs, switch interval).
-- ``utils.workloads``: the work experiments run (countdown, primes, sha256, zlib, sleep, echo).
-- ``utils.executors``: one interface to sequential, threads, processes, asyncio, interpreters.
-- ``utils.isolation``: run an experiment in a fresh process, optionally on another interpreter.
-- ``utils.timing``: measure a callable (wall and CPU time, median and spread, effective parallelism).
-- ``utils.timeline``: when each thread ran (Beazley-style GIL timelines).
-- ``utils.gil_profile``: when each thread held or waited for the GIL, from CPython 3.15's sampling profiler.
-- ``utils.echo``: a local echo server for I/O experiments.
-- ``utils.plots``: matplotlib figures for all of the above.
-- ``utils.panels``: ipywidgets experiment panels.
-- ``utils.bench``: ``python -m utils.bench``, the canonical experiments side by side.
-- ``utils.history``, ``utils.refcount``: material for lessons 01 and 02.
-- ``utils.course``: the list of lessons.
-- ``utils.validation``: shared argument checks; ``utils.plaindata``: results as dicts and back.
-- ``utils.checks``: check cells for the exercises.
-- Lesson material: ``utils.gil_internals`` (03), ``utils.cpu_io`` (04), ``utils.races`` (05),
-  ``utils.convoy`` (06), ``utils.deadlocks`` (07), ``utils.ipc`` (08), ``utils.release`` (09),
-  ``utils.async_demos`` (10), ``utils.beyond`` (11), ``utils.strategy`` (12).
+- ``utils.engine``: run and measure experiments (environment, workloads, executors, isolation,
+  timing, timeline, gil_profile, echo, bench, validation, plaindata). It imports nothing from
+  the two layers above it (``tests/test_layout.py`` checks).
+- ``utils.ui``: matplotlib figures (``plots``) and ipywidgets panels (``panels``).
+- ``utils.lessons``: one module per lesson (``history`` 01, ``refcount`` 02, ``gil_internals`` 03,
+  ``cpu_io`` 04, ``races`` 05, ``convoy`` 06, ``deadlocks`` 07, ``ipc`` 08, ``release`` 09,
+  ``async_demos`` 10, ``beyond`` 11, ``strategy`` 12).
 
-Importing ``utils`` imports nothing heavy and starts nothing; import the module you need.
+Beside them: ``utils.course`` (the list of lessons) and ``utils.checks`` (check cells for the
+exercises). Importing ``utils`` imports nothing heavy and starts nothing; import the module you need.
 """
 
-__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> str:
+    """``utils.__version__``: pyproject.toml's version, the one version string (read lazily)."""
+    if name != "__version__":
+        raise AttributeError(f"module 'utils' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gil-course")
+    except PackageNotFoundError:  # a checkout that was never installed
+        return "0+unknown"

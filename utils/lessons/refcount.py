@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from utils.validation import check_version
+from utils.engine.validation import check_version
 
 __all__ = [
     "DEFERRED_REFCNT",

@@ -44,10 +44,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
-from utils import environment
-from utils.timing import RepeatedRuns
-from utils.validation import check_count, check_seconds
-from utils.workloads import check_size, get_workload, run_task
+from utils.engine import environment
+from utils.engine.timing import RepeatedRuns
+from utils.engine.validation import check_count, check_seconds
+from utils.engine.workloads import check_size, get_workload, run_task
 
 EXECUTORS = ("sequential", "threads", "processes", "asyncio", "interpreters")
 START_METHODS = ("fork", "spawn", "forkserver")
@@ -55,7 +55,7 @@ MAX_WORKERS = 64
 MAX_REPEAT = 100
 #: Calls of each workload before timing: more than the 8 after which CPython 3.11+ specialises bytecode.
 WARMUP_CALLS = 10
-#: Seconds the experiments' echo server waits before each reply (see utils.echo).
+#: Seconds the experiments' echo server waits before each reply (see utils.engine.echo).
 ECHO_DELAY = 0.001
 
 
@@ -246,7 +246,7 @@ def _echo_server_if_needed(needed: bool) -> Iterator[dict]:
     if not needed:
         yield {}
         return
-    from utils.echo import EchoServer
+    from utils.engine.echo import EchoServer
 
     # 1 ms before each reply: a service with a little latency, so the work is mostly waiting.
     with EchoServer(delay=ECHO_DELAY) as address:

@@ -25,10 +25,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from utils.plaindata import PlainData
-from utils import environment
-from utils.validation import check_count, check_seconds
-from utils.workloads import check_size
+from utils.engine.plaindata import PlainData
+from utils.engine import environment
+from utils.engine.validation import check_count, check_seconds
+from utils.engine.workloads import check_size
 
 TIMELINE_WORKLOADS = ("countdown", "sha256")
 #: Default sizes: about 0.2 s of work per thread on one core.
@@ -184,7 +184,7 @@ def instrumentation_overhead(size: int = 4_000_000, chunk: int = DEFAULT_CHUNK, 
     noting it only once (the same code, so only the notes differ), by CPU time (not wall
     time) over alternating runs, so that a busy machine does not skew it.
     """
-    from utils.timing import measure
+    from utils.engine.timing import measure
 
     check_size(size)
     check_size(chunk, "chunk")

@@ -1,8 +1,8 @@
 """Benchmark: the canonical experiments side by side. It reports; it does not assert.
 
-    python -m utils.bench            # a table
-    python -m utils.bench --json     # the same as JSON
-    python -m utils.bench --quick    # smaller sizes, one repeat (a smoke test)
+    python -m utils.engine.bench            # a table
+    python -m utils.engine.bench --json     # the same as JSON
+    python -m utils.engine.bench --quick    # smaller sizes, one repeat (a smoke test)
 
 For each workload and executor: median wall time and its spread, speedup over sequential,
 and effective parallelism (CPU time / wall time) against the ideal (the usable CPU count);
@@ -16,10 +16,10 @@ import json
 import sys
 from typing import Any
 
-from utils import environment
-from utils.executors import EXECUTORS, compare
-from utils.timing import agreement_with_timeit, harness_overhead
-from utils.workloads import WORKLOADS
+from utils.engine import environment
+from utils.engine.executors import EXECUTORS, compare
+from utils.engine.timing import agreement_with_timeit, harness_overhead
+from utils.engine.workloads import WORKLOADS
 
 
 def benchmark(
@@ -80,7 +80,7 @@ def format_table(report: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m utils.bench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m utils.engine.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--quick", action="store_true", help="smaller sizes and one repeat")

@@ -43,9 +43,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from utils.plaindata import PlainData
-from utils import environment
-from utils.validation import check_count, check_seconds
+from utils.engine.plaindata import PlainData
+from utils.engine import environment
+from utils.engine.validation import check_count, check_seconds
 
 __all__ = [
     "CheckThenActResult",
@@ -339,15 +339,15 @@ def race_isolated(
     python: str | None = None,
     timeout: float = 60.0,
 ) -> RaceResult:
-    """:func:`racy_counter` in a fresh process (``utils.isolation.call_isolated``): the usual way to run it."""
-    from utils.isolation import call_isolated
+    """:func:`racy_counter` in a fresh process (``utils.engine.isolation.call_isolated``): the usual way to run it."""
+    from utils.engine.isolation import call_isolated
 
     check_variant(variant)
     check_count("threads", threads, 1, MAX_THREADS)
     check_count("iterations", iterations, 1, MAX_ITERATIONS)
     timeout = check_seconds("timeout", timeout, 0.0, 600.0)
     data = call_isolated(
-        "utils.races:racy_counter",
+        "utils.lessons.races:racy_counter",
         dict(threads=threads, iterations=iterations, variant=variant, switch_interval=switch_interval,
              timeout=timeout),
         python=python, timeout=timeout + 30,
@@ -426,10 +426,10 @@ def rates_isolated(
     timeout: float = 120.0,
 ) -> list[RateRow]:
     """:func:`measure_rates` in one fresh process; returns :class:`RateRow` objects."""
-    from utils.isolation import call_isolated
+    from utils.engine.isolation import call_isolated
 
     data = call_isolated(
-        "utils.races:measure_rates",
+        "utils.lessons.races:measure_rates",
         dict(variants=list(variants), threads=list(threads), iterations=iterations, repeat=repeat),
         python=python, timeout=timeout,
     )

@@ -21,11 +21,11 @@ import math
 import time
 from typing import TYPE_CHECKING, Any, Sequence
 
-from utils import environment
-from utils.executors import RunResult, check_executor, check_results, check_workers
-from utils.isolation import call_isolated, run_isolated
-from utils.validation import check_count, check_seconds
-from utils.workloads import MiB, run_task
+from utils.engine import environment
+from utils.engine.executors import RunResult, check_executor, check_results, check_workers
+from utils.engine.isolation import call_isolated, run_isolated
+from utils.engine.validation import check_count, check_seconds
+from utils.engine.workloads import MiB, run_task
 
 if TYPE_CHECKING:  # matplotlib is imported only when a plot is drawn
     from matplotlib.figure import Figure
@@ -47,12 +47,12 @@ def compare_isolated(
 ) -> list[RunResult]:
     """Run ``workload`` on each executor (sequential first, for speedups), each in its OWN fresh process.
 
-    One :func:`utils.isolation.run_isolated` per executor, so every executor starts from the
+    One :func:`utils.engine.isolation.run_isolated` per executor, so every executor starts from the
     same state. (Running them one after another in one process favours the later ones on
     Python 3.11: a function's bytecode is specialised only after 8 calls, and the 3.11 ``while``
     loop of ``countdown`` does not count towards them (``QUICKENING_WARMUP_DELAY`` in
     ``Include/internal/pycore_code.h``), so the first executor would run slower code.)
-    ``options`` go to :func:`utils.executors.run` (``size``, ``repeat``, ``tasks``, ...).
+    ``options`` go to :func:`utils.engine.executors.run` (``size``, ``repeat``, ``tasks``, ...).
     """
     names = _check_executors(executors)
     check_workers(workers)
@@ -74,7 +74,7 @@ def run_hashing(
 
     ``executor`` is "sequential" (the tasks one after another, in this thread) or "threads"
     (a thread pool of ``workers`` threads). CPU time is the sum of the tasks' own CPU times
-    (``time.thread_time``), as in :mod:`utils.executors`. The result's ``size`` is the number
+    (``time.thread_time``), as in :mod:`utils.engine.executors`. The result's ``size`` is the number
     of blocks per task.
     """
     if executor not in HASHING_EXECUTORS:
@@ -157,7 +157,7 @@ def compare_hashing_isolated(
     blocks = _check_blocks(blocks)
     names = _check_executors(executors)
     data = call_isolated(
-        "utils.cpu_io:compare_hashing",
+        "utils.lessons.cpu_io:compare_hashing",
         dict(blocks=blocks, executors=names, workers=workers, mib_per_task=mib_per_task, repeat=repeat),
         python=python,
         timeout=timeout,
@@ -215,7 +215,7 @@ def plot_summary(groups: dict[str, Sequence[RunResult]], *, show: bool = True) -
     """
     import matplotlib.pyplot as plt
 
-    from utils.plots import COLORS, caption, finish
+    from utils.ui.plots import COLORS, caption, finish
 
     if not isinstance(groups, dict) or not groups:
         raise TypeError("groups must be a non-empty dict: name -> list of RunResult (baseline first)")

@@ -19,7 +19,7 @@ for a cycle. A timed-out wait alone is not a deadlock (the holder may just be sl
   threads move money between two accounts in opposite directions; a deadlock is detected from
   the live wait-for graph and reported (:class:`TransferReport`), never hung.
 - :func:`fork_while_locked`, :func:`fork_warnings`: ``os.fork()`` in a process with threads (POSIX
-  only; call them through ``utils.isolation.call_isolated``, never in a Jupyter kernel).
+  only; call them through ``utils.engine.isolation.call_isolated``, never in a Jupyter kernel).
 - :func:`starvation`: a polite thread against a greedy one: polling with
   ``acquire(blocking=False)`` starves, on every version and build.
 - :func:`handoff`: whether a thread that releases a lock can take it straight back while another
@@ -52,8 +52,8 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
-from utils.plaindata import PlainData
-from utils.validation import check_count, check_seconds
+from utils.engine.plaindata import PlainData
+from utils.engine.validation import check_count, check_seconds
 
 __all__ = [
     "DeadlockDetected",
@@ -799,7 +799,7 @@ def _require_no_other_threads(what: str) -> None:
     if threading.active_count() > 1:
         raise RuntimeError(
             f"{what} forks the calling process, which already runs {threading.active_count()} threads; "
-            f"run it in a fresh process: utils.isolation.call_isolated('utils.deadlocks:{what}', {{}})"
+            f"run it in a fresh process: utils.engine.isolation.call_isolated('utils.lessons.deadlocks:{what}', {{}})"
         )
 
 

@@ -10,10 +10,10 @@ free-threaded interpreter). Kinds:
   CPython's ``Modules/hashlib.h``) and ``zlib`` (``Modules/zlibmodule.c`` releases it
   around ``deflate``).
 - ``io``: waiting, during which the GIL is released: ``sleep`` (``time.sleep``) and ``echo``
-  (round trips to a local echo server, see :mod:`utils.echo`).
+  (round trips to a local echo server, see :mod:`utils.engine.echo`).
 
 Use :func:`get_workload` to look one up by name and :func:`run_task` to run one task and
-record its timing (what the executors in :mod:`utils.executors` call in each worker).
+record its timing (what the executors in :mod:`utils.engine.executors` call in each worker).
 """
 
 from __future__ import annotations

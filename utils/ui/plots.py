@@ -13,9 +13,9 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from utils import environment
-from utils.executors import RunResult, check_results
-from utils.timeline import Timeline
+from utils.engine import environment
+from utils.engine.executors import RunResult, check_results
+from utils.engine.timeline import Timeline
 
 _MPL = tuple(int(part) for part in matplotlib.__version__.split(".")[:2])
 

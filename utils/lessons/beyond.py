@@ -12,10 +12,10 @@ Three ways past one GIL per process, each run from here so the lesson's cells st
 - **The free-threaded build** (PEP 703; experimental in 3.13, supported in 3.14 by PEP 779).
   :func:`gil_option_probe` starts an interpreter with ``-X gil=N`` or ``PYTHON_GIL=N`` and reports
   what happened; :func:`free_threaded_run` runs the threads experiment (and lesson 05's race) on a
-  free-threaded interpreter if one is installed (``utils.environment.find_free_threaded_python``).
-- **A distributed engine**: :func:`run_on_dask` runs the same tasks as ``utils.executors.run`` on a
+  free-threaded interpreter if one is installed (``utils.engine.environment.find_free_threaded_python``).
+- **A distributed engine**: :func:`run_on_dask` runs the same tasks as ``utils.engine.executors.run`` on a
   dask.distributed cluster (a ``LocalCluster`` of worker processes, or an existing scheduler's
-  address) and returns a :class:`~utils.executors.RunResult`; :func:`dask_isolated` does it in a
+  address) and returns a :class:`~utils.engine.executors.RunResult`; :func:`dask_isolated` does it in a
   fresh process, so that no log line of the cluster reaches a notebook.
 
 Importing this module starts nothing and changes no global state; every wait has a timeout.
@@ -35,11 +35,11 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from utils.plaindata import PlainData
-from utils import environment
-from utils.executors import MAX_REPEAT, MAX_WORKERS, RunResult, availability
-from utils.validation import check_count, check_seconds
-from utils.workloads import check_size, get_workload, run_task
+from utils.engine.plaindata import PlainData
+from utils.engine import environment
+from utils.engine.executors import MAX_REPEAT, MAX_WORKERS, RunResult, availability
+from utils.engine.validation import check_count, check_seconds
+from utils.engine.workloads import check_size, get_workload, run_task
 
 __all__ = [
     "BACKPORT",
@@ -138,7 +138,7 @@ class SubinterpreterTour(PlainData):
             f"API:              {self.api} ({source})",
             f"interpreter ids:  main {self.main_id}, new one {self.sub_id}",
             f"computed there:   sum(range({self.n:,})) = {self.computed:,}, sent back through a queue",
-            f"imports:          'utils.beyond' is imported here; there too? {self.sub_sees_main_imports}",
+            f"imports:          'utils.lessons.beyond' is imported here; there too? {self.sub_sees_main_imports}",
             f"globals:          a global set there, visible here? {self.main_sees_sub_global}",
             f"a list:           sent {self.sent} through a queue; there it became {self.received}, "
             f"here it is still {self.sent_after}",
@@ -179,7 +179,7 @@ def subinterpreter_tour(n: int = 1000, timeout: float = 10.0) -> SubinterpreterT
         interp.exec("results.put(sum(range(n)))")
         tour.computed = queue.get(timeout=seconds)
 
-        interp.exec("import sys\nresults.put('utils.beyond' in sys.modules)")
+        interp.exec("import sys\nresults.put('utils.lessons.beyond' in sys.modules)")
         tour.sub_sees_main_imports = queue.get(timeout=seconds)
         interp.exec("secret = 42")
         tour.main_sees_sub_global = "secret" in vars(sys.modules["__main__"])
@@ -212,11 +212,11 @@ def subinterpreter_tour(n: int = 1000, timeout: float = 10.0) -> SubinterpreterT
 
 def tour_isolated(n: int = 1000, *, python: str | None = None, timeout: float = 60.0) -> SubinterpreterTour:
     """:func:`subinterpreter_tour` in a fresh process (on ``python``, default this interpreter)."""
-    from utils.isolation import call_isolated
+    from utils.engine.isolation import call_isolated
 
     check_count("n", n, 1, 10**7)
     timeout = check_seconds("timeout", timeout, 0.0, 600.0)
-    data = call_isolated("utils.beyond:subinterpreter_tour", {"n": n, "timeout": min(timeout, 10.0)},
+    data = call_isolated("utils.lessons.beyond:subinterpreter_tour", {"n": n, "timeout": min(timeout, 10.0)},
                          python=python, timeout=timeout)
     return SubinterpreterTour.from_dict(data)
 
@@ -295,7 +295,7 @@ class FreeThreadedRun:
     found: bool
     python: str | None = None
     result: RunResult | None = None
-    races: list = field(default_factory=list)  # utils.races.RaceResult
+    races: list = field(default_factory=list)  # utils.lessons.races.RaceResult
 
     def describe(self) -> str:
         if not self.found:
@@ -329,13 +329,13 @@ def free_threaded_run(
 ) -> FreeThreadedRun:
     """Run ``workload`` on ``workers`` threads on a free-threaded interpreter, and lesson 05's races.
 
-    ``python`` defaults to :func:`utils.environment.find_free_threaded_python` (the
+    ``python`` defaults to :func:`utils.engine.environment.find_free_threaded_python` (the
     ``GIL_COURSE_PYTHON`` environment variable, this interpreter if it is a free-threaded build, then
     ``python3.Nt`` on PATH, in ``$PYTHONS_DIR/bin`` or in pyenv, each probed). If there is none, the result has ``found=False`` and says how to point the course at one. Every
-    run happens in a fresh process on that interpreter (``utils.isolation``).
+    run happens in a fresh process on that interpreter (``utils.engine.isolation``).
     """
-    from utils.isolation import run_isolated
-    from utils.races import race_isolated
+    from utils.engine.isolation import run_isolated
+    from utils.lessons.races import race_isolated
 
     get_workload(workload)
     check_count("workers", workers, 1, MAX_WORKERS)
@@ -366,7 +366,7 @@ def run_on_dask(
     address: str | None = None,
     timeout: float = 60.0,
 ) -> RunResult:
-    """Run ``tasks`` tasks of ``workload`` on a dask.distributed cluster, like ``utils.executors.run``.
+    """Run ``tasks`` tasks of ``workload`` on a dask.distributed cluster, like ``utils.engine.executors.run``.
 
     Without ``address``, starts a ``LocalCluster`` of ``workers`` worker processes with one thread
     each (no dashboard, logs silenced) and closes it at the end, whatever happens. With ``address``
@@ -442,11 +442,11 @@ def dask_isolated(
     ``run_timeout`` is :func:`run_on_dask`'s own ``timeout`` (starting the cluster, each repeat);
     ``timeout`` bounds the whole process, which is killed with its workers if it runs longer.
     """
-    from utils.isolation import call_isolated
+    from utils.engine.isolation import call_isolated
 
     timeout = check_seconds("timeout", timeout, 0.0, 600.0)
     run_timeout = check_seconds("run_timeout", run_timeout, 0.0, timeout)
-    data = call_isolated("utils.beyond:run_on_dask",
+    data = call_isolated("utils.lessons.beyond:run_on_dask",
                          dict(workload=workload, workers=workers, timeout=run_timeout, **options),
                          python=python, timeout=timeout)
     return RunResult.from_dict(data)

@@ -4,7 +4,7 @@
         workloads.echo(100, address)
 
 The server listens on 127.0.0.1 only, on a free port the system picks. It runs in a child
-process (``python -m utils.echo``), so its work does not compete for the experiment's GIL,
+process (``python -m utils.engine.echo``), so its work does not compete for the experiment's GIL,
 and it stops when the ``with`` block ends, when the parent closes its stdin, or when the
 parent dies (same signal). An optional ``delay`` (seconds) before each reply stands for a
 slow remote service.
@@ -45,7 +45,7 @@ class EchoServer:
         if self._process is not None:
             raise EchoServerError("this echo server is already running")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "utils.echo", "--delay", repr(self.delay)],
+            [sys.executable, "-m", "utils.engine.echo", "--delay", repr(self.delay)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -14,10 +14,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from utils.executors import RunResult, available_executors, check_executor, check_workers
-from utils.isolation import run_isolated
-from utils.validation import check_seconds
-from utils.workloads import WORKLOADS, check_size, get_workload
+from utils.engine.executors import RunResult, available_executors, check_executor, check_workers
+from utils.engine.isolation import run_isolated
+from utils.engine.validation import check_seconds
+from utils.engine.workloads import WORKLOADS, check_size, get_workload
 
 PREDICTIONS = ("faster", "about the same", "slower")
 #: Switch intervals (ms) the panel offers; CPython's default is 5 ms.
@@ -118,7 +118,7 @@ class ExperimentPanel:
 
     def run(self) -> list[RunResult]:
         """Run the configured experiment, update progress, status and plot; return the results."""
-        from utils.plots import plot_comparison
+        from utils.ui.plots import plot_comparison
 
         config = self.config()
         self.run_button.disabled = True

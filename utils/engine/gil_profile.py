@@ -1,4 +1,4 @@
-"""Real GIL timelines from CPython's own sampling profiler (3.15+, PEP 799), beside :mod:`utils.timeline`.
+"""Real GIL timelines from CPython's own sampling profiler (3.15+, PEP 799), beside :mod:`utils.engine.timeline`.
 
 ``python -m profiling.sampling run -a --gecko -o FILE ...`` (CPython 3.15) samples every thread of a
 child process it starts itself (so no ptrace permission is needed) and writes a Firefox Profiler
@@ -34,10 +34,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from utils import environment
-from utils.plaindata import PlainData
-from utils.validation import check_count, check_seconds
-from utils.workloads import WORKLOADS, check_size, get_workload
+from utils.engine import environment
+from utils.engine.plaindata import PlainData
+from utils.engine.validation import check_count, check_seconds
+from utils.engine.workloads import WORKLOADS, check_size, get_workload
 
 #: The sampling profiler (``profiling.sampling``) is new in CPython 3.15 (PEP 799).
 PROFILER_VERSION = (3, 15)
@@ -46,7 +46,7 @@ GIL_MARKERS = ("Has GIL", "Waiting for GIL", "No GIL", "On CPU", "Off CPU", "Pyt
 #: About 0.2 s of work per thread on one core: countdown iterations, sha256 blocks (of 64 KiB by default).
 DEFAULT_SIZES = {"countdown": 8_000_000, "sha256": 2_500}
 SHA256_BLOCK = 64 * 1024
-PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
+PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 HOW_TO_GET = (
     "The GIL timelines come from CPython's sampling profiler (python -m profiling.sampling, PEP 799), which "
     "needs CPython 3.15+. This kernel runs Python {kernel}, and no python3.N (N >= 15) was found through "
@@ -242,7 +242,7 @@ def find_profiler_python() -> str | None:
 
     Candidates: ``GIL_COURSE_PYTHON``, ``python3.N`` (N >= 15, also ``python3.Nt``) on PATH, in
     ``$PYTHONS_DIR/bin`` (default /opt/pythons/bin) and in pyenv's versions, each probed with a timeout
-    (:func:`utils.environment.probe_python`); standard builds (with a GIL to watch) first, newest first.
+    (:func:`utils.engine.environment.probe_python`); standard builds (with a GIL to watch) first, newest first.
     """
     if _kernel_version() >= PROFILER_VERSION and sys.executable:
         return sys.executable
@@ -281,7 +281,7 @@ def run_threads(target: str, threads: int, size: int, *, block: int | None = Non
                 switch_interval: float | None = None, timeout: float = 60.0) -> dict[int, str]:
     """Run ``threads`` threads of ``target(size)``, released together by a barrier, and join them.
 
-    This is what runs under the profiler (``python -m utils.gil_profile _run ...``). Returns the
+    This is what runs under the profiler (``python -m utils.engine.gil_profile _run ...``). Returns the
     native thread ids of the main thread (``"main"``) and of the workers (``"worker-0"``, ...).
     """
     _check_target(target, block)
@@ -321,7 +321,7 @@ def profile_threads(workload: str = "countdown", threads: int = 2, size: int | N
                     rate: int = 1000, include_main: bool | None = None, timeout: float = 60.0) -> GilProfile:
     """Profile ``threads`` threads of ``workload`` under ``profiling.sampling run -a --gecko``, in a fresh process.
 
-    ``workload`` is a name from :mod:`utils.workloads` (sha256 hashes ``block``-byte blocks, default
+    ``workload`` is a name from :mod:`utils.engine.workloads` (sha256 hashes ``block``-byte blocks, default
     64 KiB) or an importable ``"module:function"`` each thread calls with ``size``. ``python``
     defaults to :func:`find_profiler_python`; with none, or one older than 3.15, the result has
     ``available=False`` and a ``reason`` saying how to get CPython 3.15+. ``rate``: samples per
@@ -353,7 +353,7 @@ def profile_threads(workload: str = "countdown", threads: int = 2, size: int | N
     with tempfile.TemporaryDirectory(prefix="gil_profile_") as tmp:
         out, names_file = os.path.join(tmp, "profile.json"), os.path.join(tmp, "names.json")
         command = [path, "-m", "profiling.sampling", "run", "-a", "--gecko", "-o", out, "-r", str(rate),
-                   "-m", "utils.gil_profile", "_run", workload, str(threads), str(size), "--names", names_file,
+                   "-m", "utils.engine.gil_profile", "_run", workload, str(threads), str(size), "--names", names_file,
                    "--timeout", str(timeout)]
         command += ["--block", str(block)] if block is not None else []
         command += ["--switch-interval", repr(switch_interval)] if switch_interval is not None else []
@@ -455,8 +455,8 @@ def plot_gil_summary(profile: GilProfile, *, show: bool = True) -> Any:
 
 
 def _main(argv: list[str]) -> int:
-    """``python -m utils.gil_profile _run TARGET THREADS SIZE --names FILE``: the run the profiler watches."""
-    parser = argparse.ArgumentParser(prog="python -m utils.gil_profile", description="the profiled runner")
+    """``python -m utils.engine.gil_profile _run TARGET THREADS SIZE --names FILE``: the run the profiler watches."""
+    parser = argparse.ArgumentParser(prog="python -m utils.engine.gil_profile", description="the profiled runner")
     for name, kind in (("command", str), ("target", str), ("threads", int), ("size", int), ("--block", int),
                        ("--switch-interval", float), ("--timeout", float)):
         parser.add_argument(name, type=kind)

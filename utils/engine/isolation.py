@@ -2,7 +2,7 @@
 
 A Jupyter kernel has threads of its own (heartbeat, I/O, the comm machinery) that compete for
 the GIL and distort timings. :func:`run_isolated` runs an experiment function in a new
-``python -m utils.isolation`` process instead and returns its :class:`RunResult`:
+``python -m utils.engine.isolation`` process instead and returns its :class:`RunResult`:
 
     result = run_isolated("countdown", "threads", workers=2)
     timeline = timeline_isolated("countdown", threads=2, switch_interval=0.001)
@@ -24,14 +24,14 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from utils.executors import RunResult
-from utils.timeline import Timeline
-from utils.validation import check_seconds
+from utils.engine.executors import RunResult
+from utils.engine.timeline import Timeline
+from utils.engine.validation import check_seconds
 
 #: Folder that holds the ``utils`` package: put on PYTHONPATH for interpreters without the editable install.
-PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
+PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 #: Functions a worker may be asked to run ("module:function").
-DEFAULT_TARGET = "utils.executors:run"
+DEFAULT_TARGET = "utils.engine.executors:run"
 
 
 class IsolatedRunError(RuntimeError):
@@ -47,7 +47,7 @@ def run_isolated(
     timeout: float = 120.0,
     **options: Any,
 ) -> RunResult:
-    """:func:`utils.executors.run` in a fresh process (on ``python``, default this interpreter)."""
+    """:func:`utils.engine.executors.run` in a fresh process (on ``python``, default this interpreter)."""
     data = call_isolated(
         DEFAULT_TARGET,
         dict(workload=workload, executor=executor, workers=workers, **options),
@@ -66,9 +66,9 @@ def timeline_isolated(
     timeout: float = 60.0,
     **options: Any,
 ) -> Timeline:
-    """:func:`utils.timeline.record_timeline` in a fresh process (on ``python``, default this one)."""
+    """:func:`utils.engine.timeline.record_timeline` in a fresh process (on ``python``, default this one)."""
     data = call_isolated(
-        "utils.timeline:record_timeline",
+        "utils.engine.timeline:record_timeline",
         dict(workload=workload, threads=threads, size=size, **options),
         python=python,
         timeout=timeout,
@@ -101,7 +101,7 @@ def call_isolated(target: str, kwargs: dict[str, Any], *, python: str | None = N
     # A new session, so that on a time-out the worker's own children (pool workers, the echo
     # server) are killed with it.
     process = subprocess.Popen(
-        [interpreter, "-m", "utils.isolation"],
+        [interpreter, "-m", "utils.engine.isolation"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, env=env, start_new_session=True,
     )

@@ -16,7 +16,7 @@ With the GIL off (a free-threaded build) nothing waits for it.
     result = isolated_latencies(requests=100, cpu_threads=1)   # in a fresh process (use this in lessons)
     result.median, result.p95, result.cpu_rate, result.breakdown()
 
-Requests are round trips of 64 bytes to a local echo server (:class:`utils.echo.EchoServer`,
+Requests are round trips of 64 bytes to a local echo server (:class:`utils.engine.echo.EchoServer`,
 127.0.0.1 only, always stopped) or short ``time.sleep`` calls. Every blocking step has a time-out.
 """
 
@@ -32,10 +32,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from utils.plaindata import PlainData
-from utils import environment
-from utils.echo import EchoServer
-from utils.validation import check_count, check_seconds
+from utils.engine.plaindata import PlainData
+from utils.engine import environment
+from utils.engine.echo import EchoServer
+from utils.engine.validation import check_count, check_seconds
 
 IO_KINDS = ("echo", "sleep")
 #: Switch intervals (seconds) swept by default: 0.5, 1, 5 (the default) and 20 ms.
@@ -379,20 +379,20 @@ def sweep_switch_interval(
 
 def isolated_latencies(*, python: str | None = None, timeout: float = 60.0, **options: Any) -> LatencyResult:
     """:func:`io_latencies` in a fresh process (the kernel's own threads would distort it)."""
-    from utils.isolation import call_isolated
+    from utils.engine.isolation import call_isolated
 
-    data = call_isolated("utils.convoy:io_latencies", dict(options, timeout=timeout), python=python,
+    data = call_isolated("utils.lessons.convoy:io_latencies", dict(options, timeout=timeout), python=python,
                          timeout=timeout + 30)
     return LatencyResult.from_dict(data)
 
 
 def isolated_sweep(*, python: str | None = None, timeout: float = 60.0, **options: Any) -> Sweep:
     """:func:`sweep_switch_interval` in a fresh process."""
-    from utils.isolation import call_isolated
+    from utils.engine.isolation import call_isolated
 
     if "intervals" in options:
         options["intervals"] = list(options["intervals"])
-    data = call_isolated("utils.convoy:sweep_switch_interval", dict(options, timeout=timeout), python=python,
+    data = call_isolated("utils.lessons.convoy:sweep_switch_interval", dict(options, timeout=timeout), python=python,
                          timeout=timeout + 30)
     return Sweep.from_dict(data)
 
@@ -405,7 +405,7 @@ def plot_sweep(sweep: Sweep, *, show: bool = True):
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    from utils.plots import caption, finish
+    from utils.ui.plots import caption, finish
 
     if not isinstance(sweep, Sweep):
         raise TypeError(f"sweep must be a Sweep, not {type(sweep).__name__}")

@@ -21,7 +21,7 @@ Four things live here:
   which runs at the next eval-breaker check (gh-97922, What's New in 3.12); up to 3.11 it ran
   inside the allocation itself.
 - :class:`SwitchIntervalExplorer`: an ipywidgets panel that records thread timelines
-  (:func:`utils.isolation.timeline_isolated`) at a switch interval chosen with a slider.
+  (:func:`utils.engine.isolation.timeline_isolated`) at a switch interval chosen with a slider.
   Its :meth:`~SwitchIntervalExplorer.record` method is what the Record button does, and works
   without a browser.
 
@@ -44,11 +44,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from utils.plaindata import PlainData
-from utils.isolation import call_isolated, timeline_isolated
-from utils.timeline import TIMELINE_WORKLOADS, Timeline
-from utils.validation import check_count, check_seconds
-from utils.workloads import check_size
+from utils.engine.plaindata import PlainData
+from utils.engine.isolation import call_isolated, timeline_isolated
+from utils.engine.timeline import TIMELINE_WORKLOADS, Timeline
+from utils.engine.validation import check_count, check_seconds
+from utils.engine.workloads import check_size
 
 #: Switch intervals (ms) the explorer's slider offers: 0.1 ms to 50 ms, roughly logarithmic.
 INTERVALS_MS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
@@ -287,7 +287,7 @@ def _tally(result: CheckPoints, where: Any, ops: dict[int, str], offset: int, co
 def checkpoints_isolated(loop: str = "add_in_place", *, timeout: float = 60.0, **options: Any) -> CheckPoints:
     """:func:`eval_breaker_checkpoints` in a fresh process (whose main thread runs the handlers)."""
     data = call_isolated(
-        "utils.gil_internals:eval_breaker_checkpoints", dict(loop=loop, **options), timeout=timeout
+        "utils.lessons.gil_internals:eval_breaker_checkpoints", dict(loop=loop, **options), timeout=timeout
     )
     return CheckPoints.from_dict(data)
 
@@ -364,7 +364,7 @@ def collection_points(iterations: int = GC_ITERATIONS) -> CheckPoints:
 
 def collection_points_isolated(*, timeout: float = 60.0, **options: Any) -> CheckPoints:
     """:func:`collection_points` in a fresh process (no other objects, the collector on)."""
-    data = call_isolated("utils.gil_internals:collection_points", dict(options), timeout=timeout)
+    data = call_isolated("utils.lessons.gil_internals:collection_points", dict(options), timeout=timeout)
     return CheckPoints.from_dict(data)
 
 
@@ -477,7 +477,7 @@ class SwitchIntervalExplorer:
 
     def record(self) -> Timeline:
         """Record a timeline at the slider's switch interval; update the status, history and plot."""
-        from utils.plots import plot_timeline
+        from utils.ui.plots import plot_timeline
 
         self.button.disabled = True
         self.status.value = f"Recording at {self.slider.value:g} ms…"

@@ -43,11 +43,11 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from utils.plaindata import PlainData
-from utils import environment
-from utils.isolation import call_isolated
-from utils.timing import RepeatedRuns
-from utils.validation import check_count, check_seconds
+from utils.engine.plaindata import PlainData
+from utils.engine import environment
+from utils.engine.isolation import call_isolated
+from utils.engine.timing import RepeatedRuns
+from utils.engine.validation import check_count, check_seconds
 
 MiB = 1024 * 1024
 #: hashlib's threshold for releasing the GIL (``HASHLIB_GIL_MINSIZE`` in CPython's ``Modules/hashlib.h``, 2048
@@ -395,7 +395,7 @@ def probe_isolated(checks: Sequence[Sequence[Any]], *, seconds: float = 0.5, pyt
                    timeout: float = 120.0) -> list[Probe]:
     """:func:`probe` for each ``(operation, size)`` pair, all in one fresh process."""
     pairs = _check_pairs(checks)
-    data = call_isolated("utils.release:probe_many", {"checks": pairs, "seconds": seconds},
+    data = call_isolated("utils.lessons.release:probe_many", {"checks": pairs, "seconds": seconds},
                          python=python, timeout=timeout)
     return [Probe.from_dict(item) for item in data]
 
@@ -586,7 +586,7 @@ def measure_many(specs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def measure_isolated(specs: Sequence[dict[str, Any]], *, python: str | None = None,
                      timeout: float = 120.0) -> list[ThreadRun]:
     """:func:`measure_threads` for each dict of keyword arguments, one after another in one fresh process."""
-    data = call_isolated("utils.release:measure_many", {"specs": _check_specs(specs)},
+    data = call_isolated("utils.lessons.release:measure_many", {"specs": _check_specs(specs)},
                          python=python, timeout=timeout)
     return [ThreadRun.from_dict(item) for item in data]
 

@@ -16,7 +16,7 @@ docs, ``ProcessPoolExecutor``). This module measures what that costs:
   that a worker cannot import (one defined in a notebook) under each start method.
 
 The three experiments run in a fresh process by default (``isolated=True``, through
-:func:`utils.isolation.call_isolated`), so the notebook kernel's own threads do not distort them,
+:func:`utils.engine.isolation.call_isolated`), so the notebook kernel's own threads do not distort them,
 and return plain data classes (``to_dict`` / ``from_dict``). Every pool is shut down and every
 shared-memory block unlinked, also on errors; every wait has a timeout. Importing this module
 starts nothing and imports no plotting library.
@@ -42,11 +42,11 @@ from dataclasses import dataclass, field
 from multiprocessing import shared_memory
 from typing import Any, Callable, Iterator, Sequence
 
-from utils.plaindata import PlainData
-from utils import environment
-from utils.executors import check_executor, stopping
-from utils.validation import check_count, check_seconds
-from utils.workloads import check_size, primes
+from utils.engine.plaindata import PlainData
+from utils.engine import environment
+from utils.engine.executors import check_executor, stopping
+from utils.engine.validation import check_count, check_seconds
+from utils.engine.workloads import check_size, primes
 
 __all__ = [
     "KINDS",
@@ -206,7 +206,7 @@ def _where() -> dict[str, Any]:
 
 
 def _isolated(target: str, kwargs: dict[str, Any], timeout: float) -> dict:
-    from utils.isolation import call_isolated  # not at import time: utils.isolation imports executors
+    from utils.engine.isolation import call_isolated  # not at import time: utils.engine.isolation imports executors
 
     # The fresh process gets its own timeout for each wait; give it room for start-up on top.
     return call_isolated(target, dict(kwargs, isolated=False), timeout=timeout * 3 + 30)
@@ -292,7 +292,7 @@ def task_overhead(
     if isolated:
         kwargs = dict(tasks=tasks, size=size, workers=workers, chunksizes=chunksizes,
                       start_method=start_method, repeat=repeat, timeout=timeout)
-        return TaskOverhead.from_dict(_isolated("utils.ipc:task_overhead", kwargs, timeout))
+        return TaskOverhead.from_dict(_isolated("utils.lessons.ipc:task_overhead", kwargs, timeout))
 
     sizes = [size] * tasks
     expected = primes(size) * tasks
@@ -390,7 +390,7 @@ def ipc_cost(
     timeout = check_seconds("timeout", timeout)
     if isolated:
         kwargs = dict(sizes=sizes, kinds=kinds, start_method=start_method, repeat=repeat, timeout=timeout)
-        return IpcCost.from_dict(_isolated("utils.ipc:ipc_cost", kwargs, timeout))
+        return IpcCost.from_dict(_isolated("utils.lessons.ipc:ipc_cost", kwargs, timeout))
 
     result = IpcCost(sizes, kinds, start_method, repeat, **_where())
     with _process_pool(1, start_method, timeout) as pool, cf.ThreadPoolExecutor(1) as threads:
@@ -485,7 +485,7 @@ def shared_vs_copy(
     timeout = check_seconds("timeout", timeout)
     if isolated:
         kwargs = dict(megabytes=megabytes, workers=workers, start_method=start_method, repeat=repeat, timeout=timeout)
-        return SharedVsCopy.from_dict(_isolated("utils.ipc:shared_vs_copy", kwargs, timeout))
+        return SharedVsCopy.from_dict(_isolated("utils.lessons.ipc:shared_vs_copy", kwargs, timeout))
 
     data = bytes(range(256)) * (nbytes // 256) + bytes(nbytes % 256)
     parts = _slices(nbytes, workers)
@@ -572,7 +572,7 @@ def unpickle_in_fresh_interpreter(data: bytes, *, timeout: float = 30.0) -> str:
     if not isinstance(data, (bytes, bytearray)):
         raise TypeError(f"data must be bytes (a pickle), not {type(data).__name__}")
     timeout = check_seconds("timeout", timeout)
-    from utils.isolation import PACKAGE_PARENT
+    from utils.engine.isolation import PACKAGE_PARENT
 
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")]))
@@ -596,7 +596,7 @@ def plot_task_overhead(result: TaskOverhead, *, show: bool = True) -> Any:
         raise TypeError(f"result must be a TaskOverhead, not {type(result).__name__}")
     import matplotlib.pyplot as plt
 
-    from utils.plots import finish
+    from utils.ui.plots import finish
 
     labels = ["sequential"] + [f"pool\nchunksize={c}" for c in result.chunksizes]
     walls = [result.sequential * 1000] + [w * 1000 for w in result.pooled]
@@ -618,7 +618,7 @@ def plot_ipc_cost(result: IpcCost, *, show: bool = True) -> Any:
         raise TypeError(f"result must be an IpcCost, not {type(result).__name__}")
     import matplotlib.pyplot as plt
 
-    from utils.plots import finish
+    from utils.ui.plots import finish
     from matplotlib.ticker import NullLocator
 
     colors = {"bytes": "#2ca02c", "list": "#d62728"}

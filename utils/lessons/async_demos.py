@@ -1,7 +1,7 @@
 """Lesson 10 (asyncio): what one event loop in one thread can and cannot do.
 
 Three experiments, each meant to run in a fresh process through
-:func:`utils.isolation.call_isolated` (the Jupyter kernel runs an event loop and threads of its
+:func:`utils.engine.isolation.call_isolated` (the Jupyter kernel runs an event loop and threads of its
 own, which would distort them):
 
 - :func:`ticker_during_cpu_work`: a coroutine that sleeps 1 ms again and again (the *ticker*)
@@ -17,7 +17,7 @@ own, which would distort them):
   thread blocked on a ``threading.Event`` or as an asyncio task awaiting an ``asyncio.Event``.
 
 - :func:`plot_echo_scaling`: wall time and CPU time per round trip of the ``echo`` workload
-  (``utils.workloads``) against the number of concurrent clients, one line per executor.
+  (``utils.engine.workloads``) against the number of concurrent clients, one line per executor.
 
 Sources: asyncio docs (https://docs.python.org/3.13/library/asyncio.html), ``asyncio.to_thread``
 (3.9+), ``loop.run_in_executor``; PEP 3156 (the event loop), PEP 492 (``async``/``await``).
@@ -40,12 +40,12 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator
 
-from utils.plaindata import PlainData
-from utils import environment
-from utils.executors import RunResult, check_results
-from utils.plots import COLORS, caption, finish
-from utils.validation import check_count, check_seconds
-from utils.workloads import check_size, countdown, get_workload
+from utils.engine.plaindata import PlainData
+from utils.engine import environment
+from utils.engine.executors import RunResult, check_results
+from utils.ui.plots import COLORS, caption, finish
+from utils.engine.validation import check_count, check_seconds
+from utils.engine.workloads import check_size, countdown, get_workload
 
 #: Where the CPU-bound function runs in :func:`ticker_during_cpu_work`.
 MODES = ("loop", "to_thread", "processes")
@@ -125,7 +125,7 @@ def ticker_during_cpu_work(
     The ticker first ticks ``warmup_ticks`` times with nothing else to do (its idle latencies),
     then the CPU-bound work starts. ``switch_interval`` (seconds, default: leave it) is set for
     the run, which matters for ``"to_thread"``. For a clean measurement call it in a fresh
-    process: ``call_isolated("utils.async_demos:ticker_during_cpu_work", {...})``.
+    process: ``call_isolated("utils.lessons.async_demos:ticker_during_cpu_work", {...})``.
     """
     check_mode(mode)
     check_size(size)

@@ -18,8 +18,8 @@ import timeit
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
-from utils.plaindata import PlainData
-from utils.validation import check_count
+from utils.engine.plaindata import PlainData
+from utils.engine.validation import check_count
 
 MAX_REPEAT = 1000
 
@@ -84,7 +84,7 @@ class Timing:
 class RepeatedRuns(PlainData):
     """Statistics for a dataclass with ``wall_times`` and ``cpu_times`` (one per repeat, seconds).
 
-    Shared by the results of :mod:`utils.executors` and the lessons' own experiments, so that
+    Shared by the results of :mod:`utils.engine.executors` and the lessons' own experiments, so that
     every result in the course reports the same medians, spread and effective parallelism, and
     turns into plain data and back the same way.
     """

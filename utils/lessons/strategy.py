@@ -12,7 +12,7 @@ and the tests all say the same thing:
 :func:`recommend`; it holds no logic of its own and runs headlessly in the tests.
 
 The capstone runs one workload on every executor this Python offers, each in a fresh process
-(:func:`utils.isolation.run_isolated`), and :func:`interpret` turns the results into sentences
+(:func:`utils.engine.isolation.run_isolated`), and :func:`interpret` turns the results into sentences
 whose numbers are computed from the measurements.
 
 Sources for the guide: the ``threading`` docs (CPython implementation detail: threads for
@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from utils.executors import EXECUTORS, RunResult, available_executors, check_executor
-from utils.validation import check_count, check_seconds
-from utils.workloads import check_size, get_workload
+from utils.engine.executors import EXECUTORS, RunResult, available_executors, check_executor
+from utils.engine.validation import check_count, check_seconds
+from utils.engine.workloads import check_size, get_workload
 
 __all__ = [
     "NEEDS",
@@ -202,7 +202,7 @@ def recommend(work: str, needs: Iterable[str] = ()) -> list[Recommendation]:
     """The strategies for ``work`` (a key of :data:`WORKS`) given ``needs`` (keys of :data:`NEEDS`), best first.
 
     Deterministic: the same question always gets the same answer, on every Python (what this
-    Python can run is a separate question: see :func:`utils.executors.availability`).
+    Python can run is a separate question: see :func:`utils.engine.executors.availability`).
     """
     check_work(work)
     chosen = check_needs(needs)
@@ -336,7 +336,7 @@ def run_all(
     ``sequential`` always comes first (the baseline for speedups). With ``python`` (another
     interpreter) every executor is tried and those it lacks come back with ``available=False``.
     """
-    from utils.isolation import run_isolated
+    from utils.engine.isolation import run_isolated
 
     get_workload(workload)
     if size is not None:

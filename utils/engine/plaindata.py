@@ -1,6 +1,6 @@
 """Results as plain data: every result dataclass in the course turns into a dict and back.
 
-Experiments run in fresh worker processes (:mod:`utils.isolation`) and send their results back
+Experiments run in fresh worker processes (:mod:`utils.engine.isolation`) and send their results back
 as JSON, so every result class is a dataclass of plain values with these two methods.
 """
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from utils.plaindata import PlainData
-from utils.validation import check_seconds
+from utils.engine.plaindata import PlainData
+from utils.engine.validation import check_seconds
 
 #: Environment variable naming a free-threaded interpreter to prefer (e.g. ``python3.14t`` or a path).
 OTHER_PYTHON_ENV = "GIL_COURSE_PYTHON"
