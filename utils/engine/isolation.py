@@ -1,15 +1,27 @@
-"""Isolated runs: an experiment in a fresh worker process, optionally on another interpreter.
+"""Isolated runs: any importable function in a fresh worker process, optionally on another interpreter.
 
 A Jupyter kernel has threads of its own (heartbeat, I/O, the comm machinery) that compete for
-the GIL and distort timings. :func:`run_isolated` runs an experiment function in a new
-``python -m utils.engine.isolation`` process instead and returns its :class:`RunResult`:
+the GIL and distort timings, and ``spawn``/``forkserver`` workers cannot import a function
+defined in a notebook. :func:`isolated` calls a function from an importable module (``utils``)
+in a new ``python -m utils.engine.isolation`` process instead:
 
-    result = run_isolated("countdown", "threads", workers=2)
-    timeline = timeline_isolated("countdown", threads=2, switch_interval=0.001)
-    ft = run_isolated("countdown", "threads", workers=2, python=find_free_threaded_python())
+    from utils.engine.executors import run
+    result = isolated(run, "countdown", "threads", 2)                 # a RunResult
+    ft = isolated(run, "countdown", "threads", 2, python=find_free_threaded_python())
 
-Every run has a timeout. A failure in the worker (bad argument, exception, crash, time-out)
-comes back as :class:`IsolatedRunError` naming the cause, never as a hang.
+The contract:
+
+- the function is named by its module and qualified name; its arguments and its return value
+  travel as JSON, and the result is rebuilt from the function's return annotation
+  (:func:`utils.engine.plaindata.from_plain`: dataclasses, nested ones, tuples, dicts);
+- ``ValueError``, ``TypeError`` and ``TimeoutError`` raised in the worker are raised here as
+  themselves, with the worker's traceback as their ``__cause__``; anything else, or a crash, is
+  an :class:`IsolatedRunError` naming the cause;
+- every run has a timeout; on a time-out the worker and its children (pool workers, an echo
+  server) are killed (its process group on POSIX, the process on Windows) and
+  :class:`IsolatedTimeout` (a ``TimeoutError``) is raised;
+- the worker imports only the standard library and this package's plain-data module before the
+  function's own module: a fresh worker is ready in a few milliseconds.
 """
 
 from __future__ import annotations
@@ -22,69 +34,67 @@ import subprocess
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from utils.engine.executors import RunResult
-from utils.engine.timeline import Timeline
-from utils.engine.validation import check_seconds
+from utils.engine.plaindata import from_plain, return_hint, to_plain
 
 #: Folder that holds the ``utils`` package: put on PYTHONPATH for interpreters without the editable install.
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
-#: Functions a worker may be asked to run ("module:function").
-DEFAULT_TARGET = "utils.engine.executors:run"
+#: Exceptions a worker's function may raise that come back as themselves.
+PASSED_THROUGH = {"ValueError": ValueError, "TypeError": TypeError, "TimeoutError": TimeoutError}
 
 
 class IsolatedRunError(RuntimeError):
     """An isolated run failed; the message says why (worker exception, crash, or time-out)."""
 
 
-def run_isolated(
-    workload: str,
-    executor: str = "threads",
-    workers: int = 2,
-    *,
-    python: str | None = None,
-    timeout: float = 120.0,
-    **options: Any,
-) -> RunResult:
-    """:func:`utils.engine.executors.run` in a fresh process (on ``python``, default this interpreter)."""
-    data = call_isolated(
-        DEFAULT_TARGET,
-        dict(workload=workload, executor=executor, workers=workers, **options),
-        python=python,
-        timeout=timeout,
-    )
-    return RunResult.from_dict(data)
+class IsolatedTimeout(IsolatedRunError, TimeoutError):
+    """The worker did not finish within the timeout and was killed."""
 
 
-def timeline_isolated(
-    workload: str = "countdown",
-    threads: int = 2,
-    size: int | None = None,
-    *,
-    python: str | None = None,
-    timeout: float = 60.0,
-    **options: Any,
-) -> Timeline:
-    """:func:`utils.engine.timeline.record_timeline` in a fresh process (on ``python``, default this one)."""
-    data = call_isolated(
-        "utils.engine.timeline:record_timeline",
-        dict(workload=workload, threads=threads, size=size, **options),
-        python=python,
-        timeout=timeout,
-    )
-    return Timeline.from_dict(data)
+class RemoteTraceback(Exception):
+    """The worker's traceback, attached as ``__cause__`` of the exception raised here."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return f'\n"""\n{self.text}"""'
 
 
-def call_isolated(target: str, kwargs: dict[str, Any], *, python: str | None = None, timeout: float = 120.0) -> Any:
-    """Call ``module:function`` with JSON-serialisable ``kwargs`` in a fresh process; return its JSON result.
+def target_of(func: Callable[..., Any]) -> str:
+    """``module:qualname`` of ``func``; ``ValueError`` if a fresh process could not import it."""
+    if not callable(func):
+        raise TypeError(f"func must be a function, not {type(func).__name__}")
+    module, qualname = getattr(func, "__module__", None), getattr(func, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str):
+        raise TypeError(f"{func!r} has no module and name to import it by")
+    if module == "__main__" or "<locals>" in qualname or "<lambda>" in qualname:
+        raise ValueError(
+            f"{qualname} is defined in {'a notebook or script' if module == '__main__' else 'a function'}: "
+            "a fresh process can only run a function it can import, so put it in a module (utils/lessons/...)"
+        )
+    return f"{module}:{qualname}"
 
-    The function's return value must be JSON-serialisable or have a ``to_dict()`` method.
+
+def isolated(func: Callable[..., Any], /, *args: Any, python: str | None = None, timeout: float = 120.0,
+             **kwargs: Any) -> Any:
+    """``func(*args, **kwargs)`` in a fresh process on ``python`` (default: this interpreter).
+
+    Returns the function's result rebuilt from its return annotation. Raises the worker's
+    ``ValueError``/``TypeError``/``TimeoutError`` as themselves, :class:`IsolatedTimeout` after
+    ``timeout`` seconds (the worker is killed), :class:`IsolatedRunError` for anything else.
     """
-    if not isinstance(target, str) or ":" not in target:
-        raise ValueError(f"target must be 'module:function', got {target!r}")
-    if not isinstance(kwargs, dict):
-        raise TypeError(f"kwargs must be a dict, not {type(kwargs).__name__}")
+    target = target_of(func)
+    reply = _call(target, list(args), kwargs, python=python, timeout=timeout)
+    return from_plain(return_hint(func), reply)
+
+
+def _call(target: str, args: list[Any], kwargs: dict[str, Any], *, python: str | None, timeout: float) -> Any:
+    """Run ``target`` in a worker; return its JSON result (or raise as :func:`isolated` documents)."""
+    from utils.engine.validation import check_seconds
+
     timeout = check_seconds("timeout", timeout)
     interpreter = python or sys.executable
     if not isinstance(interpreter, str):
@@ -92,28 +102,29 @@ def call_isolated(target: str, kwargs: dict[str, Any], *, python: str | None = N
     if not (os.path.isfile(interpreter) and os.access(interpreter, os.X_OK)):
         raise ValueError(f"python={interpreter!r} is not an executable file")
     try:
-        request = json.dumps({"target": target, "kwargs": kwargs})
-    except TypeError as exc:
-        raise TypeError(f"kwargs must be JSON-serialisable: {exc}") from None
+        request = json.dumps({"target": target, "args": to_plain(args), "kwargs": to_plain(kwargs)})
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"the arguments of {target} must be JSON-serialisable: {exc}") from None
 
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")]))
-    # A new session, so that on a time-out the worker's own children (pool workers, the echo
-    # server) are killed with it.
+    # A new process group, so that on a time-out the worker's own children are killed with it.
+    group = {"start_new_session": True} if os.name == "posix" else \
+        {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
     process = subprocess.Popen(
         [interpreter, "-m", "utils.engine.isolation"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env=env, start_new_session=True,
+        text=True, env=env, **group,
     )
     try:
         stdout, stderr = process.communicate(request, timeout=timeout)
     except subprocess.TimeoutExpired:
-        _kill_group(process)
-        raise IsolatedRunError(
+        kill_process_tree(process)
+        raise IsolatedTimeout(
             f"{target} did not finish within {timeout:g} s on {interpreter}; the worker was killed"
         ) from None
     except BaseException:  # e.g. KeyboardInterrupt in the notebook: never leave workers behind
-        _kill_group(process)
+        kill_process_tree(process)
         raise
     lines = stdout.strip().splitlines()
     try:
@@ -125,32 +136,78 @@ def call_isolated(target: str, kwargs: dict[str, Any], *, python: str | None = N
         detail = stderr_lines[-1] if stderr_lines else f"exit code {process.returncode}, no output"
         raise IsolatedRunError(f"the worker process for {target} failed: {detail}")
     if "error" in reply:
-        raise IsolatedRunError(f"{target} raised {reply['error']}: {reply['message']}")
+        cause = RemoteTraceback(reply.get("traceback", ""))
+        passed = PASSED_THROUGH.get(reply["error"]) if reply.get("builtin") else None
+        if passed is not None:
+            raise passed(reply["message"]) from cause
+        raise IsolatedRunError(f"{target} raised {reply['error']}: {reply['message']}") from cause
     return reply["ok"]
 
 
-def _kill_group(process: subprocess.Popen) -> None:
+def kill_process_tree(process: subprocess.Popen) -> None:
+    """Kill ``process`` and, on POSIX, its whole process group (it must lead one); reap it."""
     try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
+        if hasattr(os, "killpg"):
+            os.killpg(process.pid, signal.SIGKILL)
+        else:  # Windows: no process groups to signal; the worker's own children may outlive it
+            process.kill()
+    except (ProcessLookupError, PermissionError, OSError):
         pass
     process.communicate()
+
+
+def loaded_modules() -> list[str]:
+    """The modules imported in this process: ``isolated(loaded_modules)`` shows what a fresh worker pays for."""
+    return sorted(sys.modules)
+
+
+def _resolve(target: str) -> Callable[..., Any]:
+    module_name, _, qualname = target.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
 
 
 def _worker() -> None:
     """Read one request from stdin, run it, print one JSON reply as the last line of stdout."""
     try:
         request = json.loads(sys.stdin.read())
-        module_name, _, func_name = request["target"].partition(":")
-        func = getattr(importlib.import_module(module_name), func_name)
-        value = func(**request["kwargs"])
-        if hasattr(value, "to_dict"):
-            value = value.to_dict()
-        reply = {"ok": value}
-    except Exception as exc:  # reported to the parent, which raises IsolatedRunError
-        reply = {"error": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()}
-    sys.stdout.write("\n" + json.dumps(reply) + "\n")
+        func = _resolve(request["target"])
+        reply = {"ok": to_plain(func(*request.get("args", []), **request["kwargs"]))}
+        text = json.dumps(reply)
+    except Exception as exc:  # reported to the parent, which raises it (see isolated)
+        text = json.dumps({"error": type(exc).__name__, "builtin": type(exc).__module__ == "builtins",
+                           "message": str(exc), "traceback": traceback.format_exc()})
+    sys.stdout.write("\n" + text + "\n")
     sys.stdout.flush()
+
+
+# --- transitional: removed once every caller uses isolated() -----------------------------------
+
+def call_isolated(target: str, kwargs: dict[str, Any], *, python: str | None = None, timeout: float = 120.0) -> Any:
+    """Deprecated: ``module:function`` by name; use :func:`isolated` with the function itself."""
+    if not isinstance(target, str) or ":" not in target:
+        raise ValueError(f"target must be 'module:function', got {target!r}")
+    if not isinstance(kwargs, dict):
+        raise TypeError(f"kwargs must be a dict, not {type(kwargs).__name__}")
+    return _call(target, [], kwargs, python=python, timeout=timeout)
+
+
+def run_isolated(workload: str, executor: str = "threads", workers: int = 2, *, python: str | None = None,
+                 timeout: float = 120.0, **options: Any) -> Any:
+    """Deprecated: use ``isolated(run, workload, executor, workers, ...)``."""
+    from utils.engine.executors import run
+
+    return isolated(run, workload, executor, workers, python=python, timeout=timeout, **options)
+
+
+def timeline_isolated(workload: str = "countdown", threads: int = 2, size: int | None = None, *,
+                      python: str | None = None, timeout: float = 60.0, **options: Any) -> Any:
+    """Deprecated: use ``isolated(record_timeline, ...)``."""
+    from utils.engine.timeline import record_timeline
+
+    return isolated(record_timeline, workload, threads, size, python=python, timeout=timeout, **options)
 
 
 if __name__ == "__main__":
