@@ -278,7 +278,7 @@ WRONG_ANSWERS: dict[str, dict[str, list[str]]] = {
             "advice = 'no_lock'",
         ],
     },
-    "12_choosing_a_strategy": {
+    "13_choosing_a_strategy": {
         "task1-answer": [
             # Threads for everything: "the GIL is only a problem in theory".
             'choices = dict.fromkeys(["crawler", "chat", "simulation", "compress", "quick"], "threads")',

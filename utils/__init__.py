@@ -8,7 +8,7 @@ Three layers, each a package:
 - ``utils.ui``: matplotlib figures (``plots``) and ipywidgets panels (``panels``).
 - ``utils.lessons``: one module per lesson (``history`` 01, ``refcount`` 02, ``gil_internals`` 03,
   ``cpu_io`` 04, ``races`` 05, ``convoy`` 06, ``deadlocks`` 07, ``ipc`` 08, ``release`` 09,
-  ``async_demos`` 10, ``beyond`` 11, ``strategy`` 12).
+  ``async_demos`` 10, ``beyond`` 11, ``free_threaded`` 12, ``strategy`` 13).
 
 Beside them: ``utils.course`` (the list of lessons) and ``utils.checks`` (check cells for the
 exercises). Importing ``utils`` imports nothing heavy and starts nothing; import the module you need.

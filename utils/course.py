@@ -36,8 +36,9 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(8, "processes", "Processes", "multiprocessing, start methods, pickling costs"),
     Lesson(9, "releasing_the_gil", "C code that releases the GIL", "hashlib, zlib, numpy, ctypes"),
     Lesson(10, "asyncio", "asyncio", "One thread, many waits"),
-    Lesson(11, "beyond_the_gil", "Beyond the GIL", "Subinterpreters and free-threaded CPython"),
-    Lesson(12, "choosing_a_strategy", "Choosing a strategy", "A decision guide and a capstone"),
+    Lesson(11, "beyond_the_gil", "Beyond the GIL", "Subinterpreters, and beyond one machine"),
+    Lesson(12, "free_threaded", "Free-threaded CPython", "No GIL, measured: speedup, cost, what breaks"),
+    Lesson(13, "choosing_a_strategy", "Choosing a strategy", "A decision guide and a capstone"),
 )
 
 

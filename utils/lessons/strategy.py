@@ -1,4 +1,4 @@
-"""Choosing a strategy (lesson 12): a decision guide, an advisor panel, and the course's capstone.
+"""Choosing a strategy (lesson 13): a decision guide, an advisor panel, and the course's capstone.
 
 The decision guide is plain data and one pure function, so the table in the lesson, the widget
 and the tests all say the same thing:
