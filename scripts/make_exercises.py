@@ -49,11 +49,18 @@ def student_version(source: Path) -> nbformat.NotebookNode:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="only report exercises that are out of date")
+    parser.add_argument("names", nargs="*", help="only these assignments (e.g. 05_race_conditions.ipynb)")
     args = parser.parse_args(argv)
     stale = []
     sources = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
     expected = {ROOT / "exercises" / s.name for s in sources}
+    wanted = {Path(name).name for name in args.names}
+    unknown = wanted - {s.name for s in sources}
+    if unknown:
+        parser.error(f"no such assignment in solutions/: {', '.join(sorted(unknown))}")
     for source in sources:
+        if wanted and source.name not in wanted:
+            continue
         target = ROOT / "exercises" / source.name
         text = nbformat.writes(student_version(source)) + "\n"
         if args.check:
