@@ -1,0 +1,20 @@
+"""Plausible wrong answers for assignment 02_reference_counting (see tests/wrong_answers/__init__.py)."""
+
+WRONG: dict[str, list[str]] = {
+    "task1-answer": [
+        "predicted_count = 4  # forgot getrefcount's own argument",
+        "predicted_count = 3  # counted box once",
+    ],
+    "task2-answer": [
+        # Collects garbage first, so cycles look "freed without gc".
+        "def freed_without_gc(make):\n    obj = make()\n    ref = weakref.ref(obj)\n    del obj\n"
+        "    gc.collect()\n    return ref() is None",
+        # Leaves the collector off.
+        "def freed_without_gc(make):\n    gc.disable()\n    obj = make()\n    ref = weakref.ref(obj)\n"
+        "    del obj\n    return ref() is None",
+    ],
+    "task3-answer": [
+        "none_is_immortal = sys.version_info < (3, 12)  # the opposite of the truth on this Python",
+        "none_is_immortal = 'yes'",
+    ],
+}

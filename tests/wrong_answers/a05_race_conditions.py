@@ -1,0 +1,59 @@
+"""Plausible wrong answers for assignment 05_race_conditions (see tests/wrong_answers/__init__.py)."""
+
+WRONG: dict[str, list[str]] = {
+    "task1-answer": [
+        # The other build's answer for `+=`: "every read-modify-write races, += included" with the GIL
+        # (true without it only), or "+= is safe on 3.10+" without the GIL (true with it only).
+        'loses_updates = {"plain": gil_enabled(), "call": True, "locked": False, "append": False, "dict_pyhash": True}',
+        # "The line looks like the int-key dict variant, so it is safe."
+        'loses_updates = {"plain": False, "call": True, "locked": False, "append": False, "dict_pyhash": False}',
+        # "append is a read-modify-write of the list too."
+        'loses_updates = {"plain": False, "call": True, "locked": False, "append": True, "dict_pyhash": True}',
+        # "The GIL makes my threaded code thread-safe."
+        'loses_updates = dict.fromkeys(["plain", "call", "locked", "append", "dict_pyhash"], False)',
+    ],
+    "task2-answer": [
+        # A new lock per increment: no other thread ever waits for it.
+        "class SafeCounter:\n    def __init__(self):\n        self.value = 0\n\n"
+        "    def increment(self):\n        with threading.Lock():\n"
+        "            self.value = slow_add_one(self.value)",
+        # The lock covers the read only.
+        "class SafeCounter:\n    def __init__(self):\n        self.value = 0\n        self.lock = threading.Lock()\n\n"
+        "    def increment(self):\n        with self.lock:\n            current = self.value\n"
+        "        self.value = slow_add_one(current)",
+        # The lock covers the write only.
+        "class SafeCounter:\n    def __init__(self):\n        self.value = 0\n        self.lock = threading.Lock()\n\n"
+        "    def increment(self):\n        new = slow_add_one(self.value)\n        with self.lock:\n"
+        "            self.value = new",
+        # No lock: "the GIL protects it".
+        "class SafeCounter:\n    def __init__(self):\n        self.value = 0\n\n"
+        "    def increment(self):\n        self.value = slow_add_one(self.value)",
+        # Skips the work: `+=` with no call looks atomic on 3.10+ with the GIL, but drops slow_add_one.
+        "class SafeCounter:\n    def __init__(self):\n        self.value = 0\n\n"
+        "    def increment(self):\n        self.value += 1",
+    ],
+    "task3-answer": [
+        # The racy version unchanged.
+        "def file_item(groups, key, item):\n    if key not in groups:\n        groups[key] = make_bucket()\n"
+        "    groups[key].append(item)",
+        # A new lock per call.
+        "def file_item(groups, key, item):\n    with threading.Lock():\n        if key not in groups:\n"
+        "            groups[key] = make_bucket()\n    groups[key].append(item)",
+        # The lock covers the check only.
+        "filing_lock = threading.Lock()\n\ndef file_item(groups, key, item):\n    with filing_lock:\n"
+        "        missing = key not in groups\n    if missing:\n        groups[key] = make_bucket()\n"
+        "    groups[key].append(item)",
+        # get() then store: still check-then-act.
+        "def file_item(groups, key, item):\n    bucket = groups.get(key)\n    if bucket is None:\n"
+        "        bucket = make_bucket()\n        groups[key] = bucket\n    bucket.append(item)",
+    ],
+    "task4-answer": [
+        # The ratio upside down.
+        "rate = {row.variant: row.rate for row in rows}\nlock_cost = rate['locked'] / rate['confined']\n"
+        "advice = 'lock_less'",
+        "rate = {row.variant: row.rate for row in rows}\nlock_cost = rate['confined'] / rate['locked']\n"
+        "advice = 'more_threads'",
+        "rate = {row.variant: row.rate for row in rows}\nlock_cost = rate['confined'] / rate['locked']\n"
+        "advice = 'no_lock'",
+    ],
+}
