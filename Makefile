@@ -16,12 +16,13 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg \
          --nbval-cell-timeout $(CELL_TIMEOUT)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-utils test-notebooks execute exercises my-copy matrix pythons venv venv-dev clean help
+.PHONY: lab test lint test-utils test-notebooks execute exercises my-copy matrix pythons venv venv-dev clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make lab        open the course in JupyterLab at lesson 00"
 	@echo "make test       run all tests (utils, lessons, solutions, exercises)"
+	@echo "make lint       ruff: lint and format check of utils, tests, scripts and notebooks"
 	@echo "make test-utils / make test-notebooks   run one part"
 	@echo "make execute NB=notebooks/03_inside_the_gil.ipynb   re-run notebooks in place from a fresh kernel"
 	@echo "make exercises  regenerate exercises/ from solutions/ (nbgrader)"
@@ -55,6 +56,11 @@ lab: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	@$(PY) -c "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot"
 	$(PY) -m pytest -p no:cacheprovider --durations=20 tests $(NBVAL) notebooks solutions $(PYTEST_ARGS)
+
+# ruff's lint and format check (pyproject.toml [tool.ruff]); `$(BIN)/ruff format .` fixes the formatting.
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test-utils: $(VENV)/.installed-dev
 	$(PY) -m pytest -p no:cacheprovider tests $(PYTEST_ARGS)
