@@ -253,11 +253,12 @@ def _nbgrader(course: Path, *args: str) -> None:
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
 
 
-#: The assignment whose solution nbgrader grades end to end (the cheapest to run). Every solution's
-#: grade cells, hidden tests included, run clean under nbval (solutions/ is validated like lessons),
-#: and nbgrader gives a grade cell its points when it runs clean; running autograde on all eleven
-#: solutions again would cost ~30 s of the 5-minute budget (issue #8) for no new failure mode.
-GRADED_SOLUTION = "02_reference_counting"
+def points_of(nb) -> tuple[float, float]:
+    """(all points, autograded points) of a notebook: manual cells (markdown answers, tasks) need an instructor."""
+    graded = [c for c in nb.cells if grade_info(c).get("grade") or grade_info(c).get("task")]
+    total = sum(grade_info(c).get("points", 0) for c in graded)
+    auto = sum(grade_info(c).get("points", 0) for c in graded if is_check(c))
+    return total, auto
 
 
 @pytest.fixture(scope="session")
@@ -265,18 +266,15 @@ def graded_course(tmp_path_factory) -> Path:
     """An nbgrader course with every assignment, graded once.
 
     Student "blank" submits every exercise exactly as shipped in exercises/; student "solver"
-    submits the solution of GRADED_SOLUTION. One `generate_assignment` and one `autograde` for all
-    assignments: nbgrader's start-up costs seconds per call, and autograde runs every submission in
-    a fresh kernel anyway.
+    submits every solution. One `generate_assignment` and one `autograde` for all assignments:
+    nbgrader's start-up costs seconds per call, and autograde runs every submission in a fresh
+    kernel anyway.
     """
     course = tmp_path_factory.mktemp("course")
     _write_config(course)
-    for solution, exercise in zip(SOLUTIONS, EXERCISES):
+    for solution, exercise in zip(SOLUTIONS, EXERCISES, strict=True):
         assignment = solution.stem
-        submissions = [("source", solution), ("submitted/blank", exercise)]
-        if assignment == GRADED_SOLUTION:
-            submissions.append(("submitted/solver", solution))
-        for folder, notebook in submissions:
+        for folder, notebook in [("source", solution), ("submitted/blank", exercise), ("submitted/solver", solution)]:
             (course / folder / assignment).mkdir(parents=True)
             shutil.copy(notebook, course / folder / assignment / solution.name)
     _nbgrader(course, "generate_assignment", "*", "--force")
@@ -285,24 +283,23 @@ def graded_course(tmp_path_factory) -> Path:
 
 
 @pytest.mark.skipif(not SOLUTIONS, reason="no assignments yet")
-def test_nbgrader_autograde_full_marks_for_a_solution_zero_for_blank(graded_course):
+def test_nbgrader_autograde_full_marks_for_every_solution_zero_for_every_blank(graded_course):
     from nbgrader.api import Gradebook
 
-    assert GRADED_SOLUTION in [p.stem for p in SOLUTIONS]
-    for solution, exercise in zip(SOLUTIONS, EXERCISES):
+    for solution, exercise in zip(SOLUTIONS, EXERCISES, strict=True):
         released = graded_course / "release" / solution.stem / solution.name
         assert nbformat.read(released, as_version=4).cells == nbformat.read(exercise, as_version=4).cells, (
             f"{solution.stem}: nbgrader's generate_assignment releases something else than exercises/{exercise.name}"
         )
     with Gradebook(f"sqlite:///{graded_course / 'gradebook.db'}") as gradebook:
         for path in SOLUTIONS:
-            nb = nbformat.read(path, as_version=4)
-            points = sum(grade_info(c)["points"] for c in nb.cells if is_check(c))
+            total, auto = points_of(nbformat.read(path, as_version=4))
             blank = gradebook.find_submission(path.stem, "blank")
-            assert blank.max_score == points > 0, f"{path.stem}: nbgrader counts {blank.max_score} points, the checks {points}"
+            assert blank.max_score == total and auto > 0, f"{path.stem}: nbgrader counts {blank.max_score} points, the cells {total}"
             assert blank.score == 0, f"{path.stem}: the blank exercise scored {blank.score}"
-        solver = gradebook.find_submission(GRADED_SOLUTION, "solver")
-        assert solver.score == solver.max_score > 0, f"the solution scored {solver.score}/{solver.max_score}"
+            solver = gradebook.find_submission(path.stem, "solver")
+            assert solver.score == auto, f"{path.stem}: the solution scored {solver.score} of its {auto} autograded points"
+            assert solver.needs_manual_grade == (total > auto), f"{path.stem}: manual grading flag is wrong"
 
 
 def _failing_line(cell) -> int:
