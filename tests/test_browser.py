@@ -117,7 +117,10 @@ def open_and_run(browser, lab, path: str):
     """Open notebooks/<path> in JupyterLab, run all cells, wait until none is running."""
     base, token = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{base}/lab?token={token}", timeout=90_000)
+    # A workspace of its own, reset: JupyterLab restores nothing, so this notebook is the only one open
+    # (with two restored notebooks, a selector such as the execution indicator matched the hidden one).
+    workspace = "test-" + path.split(".")[0].replace("_", "-")
+    page.goto(f"{base}/lab/workspaces/{workspace}?reset&token={token}", timeout=90_000)
     page.wait_for_function("window.jupyterapp && window.jupyterapp.commands", timeout=90_000)
     page.evaluate("async () => { await window.jupyterapp.restored; }")
     page.evaluate(
@@ -126,6 +129,7 @@ def open_and_run(browser, lab, path: str):
         f"notebooks/{path}",
     )
     page.wait_for_selector(".jp-Notebook .jp-Cell", state="attached", timeout=60_000)
+    assert page.locator(".jp-NotebookPanel").count() == 1, "another notebook was restored into the workspace"
     # Wait for the kernel, then run everything.
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
