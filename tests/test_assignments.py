@@ -282,6 +282,9 @@ def graded_course(tmp_path_factory) -> Path:
     return course
 
 
+# The session fixture grades every submission (two per assignment) on first use: more than the default 300 s
+# test timeout on a loaded 2-core machine.
+@pytest.mark.timeout(1200)
 @pytest.mark.skipif(not SOLUTIONS, reason="no assignments yet")
 def test_nbgrader_autograde_full_marks_for_every_solution_zero_for_every_blank(graded_course):
     from nbgrader.api import Gradebook
@@ -311,6 +314,7 @@ def _failing_line(cell) -> int:
     return int(found.group(1))
 
 
+@pytest.mark.timeout(1200)
 @pytest.mark.parametrize("path", EXERCISES, ids=ids(EXERCISES))
 def test_exercise_fails_exactly_at_its_unsolved_tasks(path, graded_course):
     """The exercise as shipped, run top to bottom (by autograde, as the "blank" student): every check
