@@ -117,3 +117,20 @@ def test_timeline_in_a_fresh_process():
 def test_where_it_ran_survives_the_trip():
     info = isolated(environment.python_info, timeout=60)
     assert dataclasses.is_dataclass(info) and info == environment.python_info()
+
+
+def test_env_sets_variables_in_the_worker_only():
+    import os
+
+    assert isolated(os.getenv, "GIL_COURSE_TEST_VARIABLE", env={"GIL_COURSE_TEST_VARIABLE": "on"}, timeout=60) == "on"
+    assert "GIL_COURSE_TEST_VARIABLE" not in os.environ
+    with pytest.raises(TypeError, match="env must map"):
+        isolated(os.getenv, "X", env={"X": 1}, timeout=60)
+
+
+def test_a_free_threaded_build_runs_with_its_gil_on_when_asked():
+    ft = environment.find_free_threaded_python()
+    if ft is None:
+        pytest.skip("no free-threaded interpreter found")
+    assert isolated(environment.gil_enabled, python=ft, timeout=60) is False
+    assert isolated(environment.gil_enabled, python=ft, env={"PYTHON_GIL": "1"}, timeout=60) is True

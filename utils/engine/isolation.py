@@ -34,7 +34,8 @@ import subprocess
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from utils.engine.plaindata import from_plain, return_hint, to_plain
 
@@ -79,19 +80,24 @@ def target_of(func: Callable[..., Any]) -> str:
 
 
 def isolated(func: Callable[..., Any], /, *args: Any, python: str | None = None, timeout: float = 120.0,
-             **kwargs: Any) -> Any:
+             env: Mapping[str, str] | None = None, **kwargs: Any) -> Any:
     """``func(*args, **kwargs)`` in a fresh process on ``python`` (default: this interpreter).
+
+    ``env``: environment variables to set in the worker, e.g. ``{"PYTHON_GIL": "1"}`` to run a
+    free-threaded build with its GIL on (free-threading HOWTO, 3.13+). ``python``, ``timeout`` and
+    ``env`` are :func:`isolated`'s own; every other keyword goes to ``func``.
 
     Returns the function's result rebuilt from its return annotation. Raises the worker's
     ``ValueError``/``TypeError``/``TimeoutError`` as themselves, :class:`IsolatedTimeout` after
     ``timeout`` seconds (the worker is killed), :class:`IsolatedRunError` for anything else.
     """
     target = target_of(func)
-    reply = _call(target, list(args), kwargs, python=python, timeout=timeout)
+    reply = _call(target, list(args), kwargs, python=python, timeout=timeout, env=env)
     return from_plain(return_hint(func), reply)
 
 
-def _call(target: str, args: list[Any], kwargs: dict[str, Any], *, python: str | None, timeout: float) -> Any:
+def _call(target: str, args: list[Any], kwargs: dict[str, Any], *, python: str | None, timeout: float,
+          env: Mapping[str, str] | None = None) -> Any:
     """Run ``target`` in a worker; return its JSON result (or raise as :func:`isolated` documents)."""
     from utils.engine.validation import check_seconds
 
@@ -106,15 +112,18 @@ def _call(target: str, args: list[Any], kwargs: dict[str, Any], *, python: str |
     except (TypeError, ValueError) as exc:
         raise TypeError(f"the arguments of {target} must be JSON-serialisable: {exc}") from None
 
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")]))
+    if env is not None and not (isinstance(env, Mapping) and all(isinstance(k, str) and isinstance(v, str)
+                                                                  for k, v in env.items())):
+        raise TypeError("env must map variable names (str) to values (str)")
+    worker_env = {**os.environ, **(env or {})}
+    worker_env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, worker_env.get("PYTHONPATH")]))
     # A new process group, so that on a time-out the worker's own children are killed with it.
     group = {"start_new_session": True} if os.name == "posix" else \
         {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
     process = subprocess.Popen(
         [interpreter, "-m", "utils.engine.isolation"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env=env, **group,
+        text=True, env=worker_env, **group,
     )
     try:
         stdout, stderr = process.communicate(request, timeout=timeout)
