@@ -10,10 +10,20 @@ import matplotlib
 import pytest
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from utils.engine import gil_profile  # noqa: E402
-from utils.engine.gil_profile import GilProfile, find_profiler_python, parse_gecko, profile_threads, run_threads  # noqa: E402
+from utils.engine import gil_profile
+from utils.engine.environment import free_threaded_pythons
+from utils.engine.gil_profile import (
+    GilProfile,
+    call_naming_threads,
+    find_profiler_python,
+    parse_gecko,
+    profile_call,
+    profile_threads,
+    run_threads,
+)
+from utils.ui import plots
 
 STRINGS = ["(root)", "Has GIL", "Waiting for GIL", "No GIL", "On CPU", "Off CPU", "GC Collecting", "A Future Marker"]
 HAS, WAIT, NO, ON, OFF, GC, FUTURE = range(1, 8)
@@ -54,6 +64,7 @@ def test_the_parser_reads_lanes_in_start_order_in_seconds_from_the_workers_start
     assert profile.lanes[0]["Has GIL"] == [[0.0, pytest.approx(0.01)], [pytest.approx(0.02), pytest.approx(0.03)]]
     assert profile.share(0, "Has GIL") == pytest.approx(0.5) and profile.share(1, "Waiting for GIL") == pytest.approx(0.5)
     assert profile.seconds(1, "Has GIL") == pytest.approx(0.02) and profile.overlap("Has GIL") == pytest.approx(0.0)
+    assert profile.handovers() == 3  # a, b, a, b
     assert [row["thread"] for row in profile.summary()] == ["worker-0", "worker-1"]
     assert profile.summary()[1]["off_cpu"] == pytest.approx(1.0) and profile.summary()[0]["off_cpu"] == 0.0
     assert profile.cpu_count == 2 and profile.extra["version"] == 32
@@ -139,7 +150,7 @@ def test_the_parser_reads_files_and_rejects_what_is_not_a_profile(tmp_path):
 
 @pytest.mark.parametrize("kwargs, error", [
     (dict(workload=42), TypeError), (dict(workload="nope"), ValueError), (dict(workload="echo"), ValueError),
-    (dict(workload="not a:target"), ValueError), (dict(workload="utils.engine.workloads:countdown"), ValueError),
+    (dict(workload="not a:target"), ValueError), (dict(workload=print), TypeError),
     (dict(threads=0), ValueError), (dict(threads="2"), TypeError), (dict(size=0), ValueError),
     (dict(block=4096), ValueError), (dict(workload="sha256", block=0), ValueError), (dict(rate=5), ValueError),
     (dict(timeout=0), ValueError), (dict(switch_interval=2.0), ValueError), (dict(python=3), TypeError),
@@ -171,7 +182,7 @@ def test_without_a_315_the_result_says_how_to_get_one(nowhere):
     assert profile.describe() == profile.reason
     assert GilProfile.from_dict(json.loads(json.dumps(profile.to_dict()))) == profile
     with pytest.raises(ValueError, match="needs CPython 3.15"):
-        gil_profile.plot_gil_timeline(profile, show=False)
+        plots.plot_gil_timeline(profile, show=False)
 
 
 def test_the_finder_looks_only_at_python3_15_and_later(nowhere):
@@ -183,17 +194,28 @@ def test_the_finder_looks_only_at_python3_15_and_later(nowhere):
     assert find_profiler_python() is None  # neither answers when probed
 
 
-def test_the_finder_finds_a_315_in_the_course_folder(nowhere):
-    real = "/opt/pythons/bin/python3.15"
-    if not os.path.exists(real):
-        pytest.skip("no /opt/pythons/bin/python3.15 on this machine")
+def test_the_finder_finds_a_315_in_the_course_folder(nowhere, monkeypatch):
+    monkeypatch.undo()  # look for a real one with the machine's own settings first
+    real = find_profiler_python()
+    if real is None:
+        pytest.skip("no CPython 3.15+ on this machine")
+    real = os.path.realpath(real)
+    for name in ("bin", "pythons/bin", "pyenv/versions"):
+        (nowhere / name).mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("PATH", str(nowhere / "bin"))
+    monkeypatch.setenv("PYTHONS_DIR", str(nowhere / "pythons"))
+    monkeypatch.setenv("PYENV_ROOT", str(nowhere / "pyenv"))
+    monkeypatch.delenv("GIL_COURSE_PYTHON", raising=False)
+    monkeypatch.setattr(gil_profile, "_kernel_version", lambda: (3, 11))
     os.symlink(real, nowhere / "pythons" / "bin" / "python3.15")
     assert find_profiler_python() == str(nowhere / "pythons" / "bin" / "python3.15")
 
 
 def test_an_older_interpreter_named_explicitly_is_not_available():
-    older = sys.executable if sys.version_info < (3, 15) else "/opt/pythons/bin/python3.14"
-    if not os.path.exists(older):
+    older = sys.executable if sys.version_info < (3, 15) else None
+    if older is None:  # on 3.15: a free-threaded 3.13/3.14 is older, if the machine has one
+        older = next((p.path for p in free_threaded_pythons() if p.version_key[:2] < (3, 15)), None)
+    if older is None:
         pytest.skip("no CPython older than 3.15 here")
     profile = profile_threads(python=older)
     assert not profile.available and "needs 3.15+" in profile.reason and profile.python.startswith("3.1")
@@ -207,27 +229,55 @@ def test_importing_the_module_does_not_import_matplotlib():
 def test_plots_return_figures_titled_with_python_build_and_cpus():
     profile = parse_gecko(gecko(), names={11: "worker-0", 12: "worker-1"})
     profile.python, profile.workload = "3.15.2", "countdown"
-    fig = gil_profile.plot_gil_timeline(profile, show=False)
+    fig = plots.plot_gil_timeline(profile, show=False)
     title = fig.axes[0].get_title()
     assert "Python 3.15.2, standard build, 2 CPUs" in title and "0%" in title
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["worker-0", "worker-1"]
     free = GilProfile.from_dict({**profile.to_dict(), "free_threaded": True})
-    assert "no GIL to hold" in gil_profile.plot_gil_timeline(free, show=False).axes[0].get_title()
-    summary = gil_profile.plot_gil_summary(free, show=False)
+    assert "no GIL to hold" in plots.plot_gil_timeline(free, show=False).axes[0].get_title()
+    summary = plots.plot_gil_summary(free, show=False)
     assert "free-threaded build" in summary.axes[0].get_title() and len(summary.axes[0].patches) == 6
     plt.close("all")
     with pytest.raises(TypeError):
-        gil_profile.plot_gil_summary("profile", show=False)
+        plots.plot_gil_summary("profile", show=False)
 
 
 def test_the_runner_starts_named_threads_in_process():
     names = run_threads("countdown", 2, 10_000, switch_interval=0.001)
     assert sorted(names.values()) == ["main", "worker-0", "worker-1"]
     assert names[threading.get_native_id()] == "main"
-    with pytest.raises(ModuleNotFoundError):
-        run_threads("utils.no_such_module:f", 1, 1)
-    with pytest.raises(RuntimeError, match="thread failed.*TypeError"):
-        run_threads("utils.engine.workloads:get_workload", 1, 1)  # get_workload(1) raises in the thread
+    with pytest.raises(ValueError, match="unknown workload|nope"):
+        run_threads("nope", 1, 1)
+
+
+def start_named_threads(count: int) -> int:
+    """Start and join ``count`` short threads named ``mine-<i>``; what profile_call's runner calls."""
+    pool = [threading.Thread(target=sum, args=(range(1000),), name=f"mine-{i}") for i in range(count)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(10)
+    return count
+
+
+def test_the_call_runner_names_every_thread_the_function_started_even_finished_ones():
+    names, result = call_naming_threads(f"{__name__}:start_named_threads", [2], {})
+    assert result == 2 and names[threading.get_native_id()] == "main"
+    assert sorted(v for v in names.values() if v != "main") == ["mine-0", "mine-1"]
+    assert threading.Thread.start.__name__ == "start"  # the wrapper is gone again
+    assert threading.Thread.start is threading.Thread.__dict__["start"]
+
+
+def test_profile_call_checks_its_arguments_first(nowhere):
+    with pytest.raises(ValueError, match="defined in a function"):
+        profile_call(lambda: None)
+    with pytest.raises(TypeError, match="JSON"):
+        profile_call(start_named_threads, object())
+    with pytest.raises(ValueError):
+        profile_call(start_named_threads, 1, timeout=0)
+    profile = profile_call(start_named_threads, 1)  # no 3.15 on this "machine"
+    assert not profile.available and "needs CPython 3.15+" in profile.reason
+    assert profile.workload == "start_named_threads"
 
 
 # --- real runs under CPython's sampling profiler (3.15+), skipped where there is none -------------
@@ -272,9 +322,19 @@ def test_sha256_threads_on_64_kib_blocks_mostly_do_not_hold_the_gil():
 
 
 @needs_315
+def test_profile_call_names_the_functions_own_threads():
+    # any importable function that starts threads; run_threads names its threads worker-0, worker-1
+    profile = profile_call(run_threads, "countdown", 2, 2_000_000, include_main=True, timeout=120)
+    assert profile.available and profile.workload == "run_threads" and profile.names[0] == "main"
+    assert profile.names[1:] == ["worker-0", "worker-1"]
+    assert sorted(profile.extra["result"].values()) == ["main", "worker-0", "worker-1"]  # its return value, as JSON
+    assert all(profile.seconds(i, "Has GIL") > 0 for i in (1, 2))
+
+
+@needs_315
 def test_a_failing_workload_and_a_hung_run_are_clear_errors():
-    with pytest.raises(RuntimeError, match="ModuleNotFoundError"):
-        profile_threads("utils.no_such_module:f", 1, 1, timeout=60)
+    with pytest.raises(RuntimeError, match="ValueError: unknown workload"):
+        profile_call(run_threads, "no such workload", 1, 1, timeout=60)
     start = time.perf_counter()
     with pytest.raises(TimeoutError, match="did not finish within 2 s"):
         profile_threads("countdown", 1, 10**9, timeout=2)

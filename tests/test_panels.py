@@ -68,3 +68,73 @@ def test_panel_offers_only_available_executors():
     panel = ExperimentPanel()
     assert list(panel.executor.options) == available_executors()
     assert panel.prediction.layout.display == "none"
+
+
+# --- the Run-button helper, and the GIL-profile panel --------------------------------------------
+
+from utils.engine import gil_profile  # noqa: E402
+from utils.ui.panels import GilProfilePanel, RunPanel  # noqa: E402
+
+
+def test_run_panel_disables_its_button_while_running_and_returns_the_result():
+    import ipywidgets as w
+
+    seen = []
+    slider = w.IntSlider(value=3)
+    panel = RunPanel(lambda: seen.append(panel.button.disabled) or slider.value * 2, [slider], busy="Busy…")
+    assert panel.status.value == "Press Run." and panel.widget.children[0] is slider
+    assert panel.run() == 6 and seen == [True] and not panel.button.disabled
+    panel.button.click()
+    assert seen == [True, True]
+    assert panel.show(lambda: "drawn") == "drawn"
+
+
+def test_run_panel_shows_a_failure_in_the_status_and_the_output():
+    def broken():
+        raise ValueError("no such setting")
+
+    panel = RunPanel(broken)
+    with pytest.raises(ValueError):
+        panel.run()
+    assert panel.status.value == "Failed: ValueError: no such setting" and not panel.button.disabled
+    assert any("no such setting" in out.get("text", "") for out in panel.output.outputs)
+    panel.button.click()  # a click does not raise: the error is already on screen
+    assert "Failed" in panel.status.value
+
+
+@pytest.mark.parametrize("args, kwargs, error", [
+    ((42,), {}, TypeError), ((print, "slider"), {}, TypeError), ((print, [1]), {}, TypeError),
+    ((print,), dict(label=3), TypeError),
+])
+def test_run_panel_rejects_bad_arguments(args, kwargs, error):
+    with pytest.raises(error):
+        RunPanel(*args, **kwargs)
+
+
+def test_gil_profile_panel_says_plainly_when_there_is_no_315(monkeypatch, tmp_path):
+    monkeypatch.setattr(gil_profile, "find_profiler_python", lambda: None)
+    panel = GilProfilePanel(threads=2)
+    panel.threads.value, panel.switch_ms.value = 3, 1
+    assert panel.status.value.startswith("Press Run to profile 3 countdown threads with a 1 ms switch interval")
+    panel.button.click()
+    profile = panel.profiles[-1]
+    assert not profile.available and profile.threads == 3 and profile.switch_interval == 0.001
+    assert "needs CPython 3.15+" in panel.status.value and panel.figure is None and not panel.button.disabled
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    (dict(workload="echo"), ValueError), (dict(threads=0), ValueError), (dict(switch_ms=3), ValueError),
+    (dict(python=3), TypeError), (dict(timeout=0), ValueError),
+])
+def test_gil_profile_panel_rejects_bad_settings(kwargs, error):
+    with pytest.raises(error):
+        GilProfilePanel(**kwargs)
+
+
+@pytest.mark.skipif(gil_profile.find_profiler_python() is None, reason="no CPython 3.15+ (the sampling profiler) here")
+def test_gil_profile_panel_draws_the_profilers_timeline():
+    panel = GilProfilePanel("countdown", 2, timeout=120)
+    profile = panel.run()
+    assert profile.available and profile.names == ["worker-0", "worker-1"]
+    assert panel.figure is not None and "who holds the GIL" in panel.figure.axes[0].get_title()
+    assert "Held the GIL" in panel.status.value

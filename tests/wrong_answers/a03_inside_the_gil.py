@@ -48,9 +48,9 @@ WRONG: dict[str, list[str]] = {
         "rates = {i: statistics.median(t.turns / t.wall for t in ts) for i, ts in sweep.items()}\n"
         "max_rates = {i: 1 / i for i in sweep}",
         # Hand-overs per run, not per second.
-        "rates = gil_internals.median_handovers(sweep)\nmax_rates = {i: 1 / i for i in sweep}",
+        "rates = switching.median_handovers(sweep)\nmax_rates = {i: 1 / i for i in sweep}",
         # Thinks two threads share the limit.
-        "rates = {i: statistics.median(gil_internals.handovers(t) / t.wall for t in ts) for i, ts in sweep.items()}\n"
+        "rates = {i: statistics.median(switching.handovers(t) / t.wall for t in ts) for i, ts in sweep.items()}\n"
         "max_rates = {i: 1 / i / 2 for i in sweep}  # two threads share the hand-overs",
     ],
     "task4-answer": [

@@ -8,7 +8,8 @@ a CPU, ran Python or native code (``Lib/profiling/sampling/gecko_collector.py``)
     profile = profile_threads("countdown", threads=2)     # a fresh process on a 3.15+ interpreter
     profile.lanes[0]["Has GIL"]      # [[start, end], ...] in seconds from the workers' start
     profile.share(0, "Has GIL")      # fraction of thread 0's time it held the GIL
-    plot_gil_timeline(profile); plot_gil_summary(profile)
+    profile = profile_call(my_module.start_my_threads, seconds=0.3)   # any importable function
+    plot_gil_timeline(profile)       # from utils.ui.plots (the engine does not plot)
 
 With no 3.15+ interpreter the result has ``available=False`` and its ``reason`` says how to get one.
 On a free-threaded build there is no GIL: ``Has GIL`` then marks a thread attached to the
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib
+import itertools
 import json
 import os
 import re
@@ -29,13 +31,15 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from utils.engine import environment
-from utils.engine.plaindata import PlainData
+from utils.engine.isolation import target_of
+from utils.engine.plaindata import PlainData, to_plain
+from utils.engine.timeline import run_together
 from utils.engine.validation import check_count, check_seconds
 from utils.engine.workloads import WORKLOADS, check_size, get_workload
 
@@ -57,7 +61,6 @@ HOW_TO_GET = (
 FREE_THREADED_NOTE = ("free-threaded build: there is no GIL to hold; 'Has GIL' marks a thread attached to "
                       "the interpreter (running Python), and no thread waits for it")
 _NAME = re.compile(r"^python3\.(\d+)t?$")
-_TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
 @dataclass
@@ -109,11 +112,16 @@ class GilProfile(PlainData):
             count, last = count + change, when
         return together / self.wall if self.wall > 0 else 0.0
 
+    def handovers(self) -> int:
+        """How many times the GIL went from one lane's thread to another's (as :func:`utils.lessons.gil_internals.handovers`)."""
+        spans = sorted((s, i) for i, lane in enumerate(self.lanes) for s, _ in _merge(lane.get("Has GIL", [])))
+        return sum(1 for (_, before), (_, after) in itertools.pairwise(spans) if before != after)
+
     def describe(self) -> str:
         """What was profiled and the per-thread shares, or why there is no profile."""
         if not self.available:
             return self.reason
-        lines = [f"{self.workload} x {self.threads} threads ({_caption(self)}), {self.wall * 1000:.0f} ms profiled"]
+        lines = [f"{self.workload} x {self.threads} threads ({caption(self)}), {self.wall * 1000:.0f} ms profiled"]
         lines += [f"  {row['thread']:<10} held the GIL {row['held']:4.0%}, waited for it {row['waiting']:4.0%}, "
                   f"off-CPU {row['off_cpu']:4.0%}" for row in self.summary()]
         return "\n".join(lines + ([f"  ({FREE_THREADED_NOTE})"] if self.free_threaded else []))
@@ -251,96 +259,74 @@ def find_profiler_python() -> str | None:
     return found[0].path if found else None
 
 
-def _check_target(target: Any, block: int | None) -> None:
-    if not isinstance(target, str):
-        raise TypeError(f"workload must be a workload name or 'module:function' (str), not {type(target).__name__}")
-    if ":" in target and not _TARGET.match(target):
-        raise ValueError(f"workload {target!r} is not a valid 'module:function'")
-    if ":" not in target and get_workload(target).needs_echo_server:
-        raise ValueError(f"the {target!r} workload needs an echo server; choose one of "
+def _check_workload(workload: Any, block: int | None) -> None:
+    if not isinstance(workload, str):
+        raise TypeError(f"workload must be a workload name (str), not {type(workload).__name__}; "
+                        "to profile a function of your own, use profile_call(func, ...)")
+    if get_workload(workload).needs_echo_server:
+        raise ValueError(f"the {workload!r} workload needs an echo server; choose one of "
                          f"{', '.join(n for n, w in WORKLOADS.items() if not w.needs_echo_server)}")
-    if block is not None and target != "sha256":
+    if block is not None and workload != "sha256":
         raise ValueError("block is only for the sha256 workload")
     if block is not None:
         check_size(block, "block")
 
 
-def _resolve(target: str, block: int | None) -> Callable[[int], Any]:
-    """The function each thread calls with the size: a workload's, or an importable ``module:function``."""
-    if ":" not in target:
-        func = get_workload(target).func
-        return functools.partial(func, block=block) if block is not None else func
-    module, _, name = target.partition(":")
-    func = getattr(importlib.import_module(module), name)
-    if not callable(func):
-        raise TypeError(f"{target} is not callable")
-    return func
-
-
-def run_threads(target: str, threads: int, size: int, *, block: int | None = None,
+def run_threads(workload: str, threads: int, size: int, *, block: int | None = None,
                 switch_interval: float | None = None, timeout: float = 60.0) -> dict[int, str]:
-    """Run ``threads`` threads of ``target(size)``, released together by a barrier, and join them.
+    """Run ``threads`` threads of ``workload(size)``, released together by a barrier, and join them.
 
-    This is what runs under the profiler (``python -m utils.engine.gil_profile _run ...``). Returns the
-    native thread ids of the main thread (``"main"``) and of the workers (``"worker-0"``, ...).
+    This is what runs under the profiler (``python -m utils.engine.gil_profile _run ...``); the threads are
+    started by :func:`utils.engine.timeline.run_together`. Returns the native thread ids of the main
+    thread (``"main"``) and of the workers (``"worker-0"``, ...).
     """
-    _check_target(target, block)
+    _check_workload(workload, block)
     check_count("threads", threads, 1, 16)
     check_size(size)
     timeout = check_seconds("timeout", timeout, 0.0, 600.0)
-    func = _resolve(target, block)
+    func = get_workload(workload).func
+    func = functools.partial(func, block=block) if block is not None else func
     names = {threading.get_native_id(): "main"}
-    barrier = threading.Barrier(threads + 1, timeout=timeout)
-    errors: list[BaseException] = []
 
-    def worker(index: int) -> None:
+    def work(index: int) -> None:
         names[threading.get_native_id()] = f"worker-{index}"
-        try:
-            barrier.wait()
-            func(size)
-        except BaseException as exc:  # reported after the join
-            errors.append(exc)
+        func(size)
 
-    pool = [threading.Thread(target=worker, args=(i,), name=f"worker-{i}", daemon=True) for i in range(threads)]
-    with environment.switch_interval(switch_interval):
-        for thread in pool:
-            thread.start()
-        barrier.wait()
-        deadline = time.monotonic() + timeout
-        for thread in pool:
-            thread.join(max(0.0, deadline - time.monotonic()))
-    if any(thread.is_alive() for thread in pool):
-        raise TimeoutError(f"{target} threads did not finish within {timeout:g} s")
-    if errors:
-        raise RuntimeError(f"a {target} thread failed: {errors[0]!r}")
+    run_together(work, threads, switch_interval=switch_interval, timeout=timeout, what=workload)
     return names
 
 
-def profile_threads(workload: str = "countdown", threads: int = 2, size: int | None = None, *,
-                    block: int | None = None, switch_interval: float | None = None, python: str | None = None,
-                    rate: int = 1000, include_main: bool | None = None, timeout: float = 60.0) -> GilProfile:
-    """Profile ``threads`` threads of ``workload`` under ``profiling.sampling run -a --gecko``, in a fresh process.
+def call_naming_threads(target: str, args: list[Any], kwargs: dict[str, Any]) -> tuple[dict[int, str], Any]:
+    """Call ``module:qualname`` with ``args``/``kwargs``; return the native id -> name of every thread it started.
 
-    ``workload`` is a name from :mod:`utils.engine.workloads` (sha256 hashes ``block``-byte blocks, default
-    64 KiB) or an importable ``"module:function"`` each thread calls with ``size``. ``python``
-    defaults to :func:`find_profiler_python`; with none, or one older than 3.15, the result has
-    ``available=False`` and a ``reason`` saying how to get CPython 3.15+. ``rate``: samples per
-    second. The run is killed after ``timeout`` seconds (TimeoutError); a failed one raises RuntimeError.
+    What :func:`profile_call` runs under the profiler: :meth:`threading.Thread.start` is wrapped for the
+    call, so that each thread started (also one that has finished by the end) is named as in Python.
     """
-    _check_target(workload, block)
-    check_count("threads", threads, 1, 16)
-    if size is None and ":" in workload:
-        raise ValueError(f"size is needed for {workload!r}: the argument each thread's call gets")
-    size = check_size(DEFAULT_SIZES.get(workload, WORKLOADS[workload].default_size) if size is None else size)
-    block = SHA256_BLOCK if workload == "sha256" and block is None else block
-    check_count("rate", rate, 10, 20_000)
-    timeout = check_seconds("timeout", timeout, 0.0, 600.0)
-    if switch_interval is not None:
-        check_seconds("switch_interval", switch_interval, 1e-6, 1.0, allow_low=True)
+    module, _, qualname = target.partition(":")
+    func: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        func = getattr(func, part)
+    names = {threading.get_native_id(): "main"}
+    original = threading.Thread.start
+
+    def start(thread: threading.Thread) -> None:
+        original(thread)  # returns once the thread runs, its native_id set
+        if thread.native_id is not None:
+            names[thread.native_id] = thread.name
+
+    threading.Thread.start = start  # type: ignore[method-assign]
+    try:
+        result = func(*args, **kwargs)
+    finally:
+        threading.Thread.start = original  # type: ignore[method-assign]
+    return names, result
+
+
+def _interpreter(python: Any, timeout: float, empty: GilProfile) -> tuple[str, Any] | GilProfile:
+    """The 3.15+ interpreter to profile on and its probe, or an unavailable profile saying why."""
     if python is not None and not isinstance(python, str):
         raise TypeError(f"python must be a path (str) or None, not {type(python).__name__}")
     path = python or find_profiler_python()
-    empty = GilProfile(available=False, workload=workload, threads=threads, size=size, switch_interval=switch_interval)
     if path is None:
         return replace(empty, reason=HOW_TO_GET.format(kernel=".".join(map(str, sys.version_info[:3]))))
     found = environment.probe_python(path, timeout=min(timeout, 30.0))
@@ -350,28 +336,94 @@ def profile_threads(workload: str = "countdown", threads: int = 2, size: int | N
         return replace(empty, python=found.version, interpreter=path, free_threaded=found.free_threaded,
                        reason=f"{path} is Python {found.version}, and CPython's sampling profiler (PEP 799) needs "
                               "3.15+: name a 3.15+ interpreter, or leave python=None to look for one.")
+    return path, found
+
+
+def _profile(where: tuple[str, Any], runner: list[str], empty: GilProfile, *, rate: int,
+             include_main: bool | None, timeout: float, request: dict[str, Any] | None = None) -> GilProfile:
+    """Run ``python -m utils.engine.gil_profile RUNNER...`` under the profiler; parse its Gecko file."""
+    path, found = where
+    label = empty.workload
     with tempfile.TemporaryDirectory(prefix="gil_profile_") as tmp:
         out, names_file = os.path.join(tmp, "profile.json"), os.path.join(tmp, "names.json")
+        if request is not None:
+            runner = [*runner, os.path.join(tmp, "request.json")]
+            Path(runner[-1]).write_text(json.dumps(request))
         command = [path, "-m", "profiling.sampling", "run", "-a", "--gecko", "-o", out, "-r", str(rate),
-                   "-m", "utils.engine.gil_profile", "_run", workload, str(threads), str(size), "--names", names_file,
-                   "--timeout", str(timeout)]
-        command += ["--block", str(block)] if block is not None else []
-        command += ["--switch-interval", repr(switch_interval)] if switch_interval is not None else []
+                   "-m", "utils.engine.gil_profile", *runner, "--names", names_file, "--timeout", str(timeout)]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [PACKAGE_PARENT, os.environ.get("PYTHONPATH")]))}
         env.pop("PYTHON_GIL", None)  # the interpreter's own default: a GIL on standard builds, none on free-threaded
         stdout, stderr, code = _run(command, env, timeout)
         reply = json.loads(Path(names_file).read_text()) if os.path.exists(names_file) else {}
         if "error" in reply:
-            raise RuntimeError(f"{workload} failed under the profiler on {path}: {reply['error']}")
+            raise RuntimeError(f"{label} failed under the profiler on {path}: {reply['error']}")
         if code != 0 or "ok" not in reply or not os.path.exists(out):
             last = (stderr.strip().splitlines() or [f"exit code {code}, no error output"])[-1]
-            raise RuntimeError(f"profiling {workload} on {path} failed: {last}")
+            raise RuntimeError(f"profiling {label} on {path} failed: {last}")
         profile = parse_gecko(out, names={int(k): v for k, v in reply["ok"].items()}, include_main=include_main)
     samples = re.search(r"Captured (\d+) samples", stdout)
-    return replace(profile, workload=workload, threads=threads, size=size, switch_interval=switch_interval,
-                   python=found.version, interpreter=path, free_threaded=found.free_threaded,
-                   cpu_count=environment.usable_cpus(),  # the child inherits this process's CPU affinity
-                   extra=dict(profile.extra, rate=rate, block=block, samples=int(samples.group(1)) if samples else None))
+    extra = dict(profile.extra, rate=rate, samples=int(samples.group(1)) if samples else None)
+    if "result" in reply:
+        extra["result"] = reply["result"]
+    return replace(profile, workload=label, size=empty.size, switch_interval=empty.switch_interval,
+                   threads=empty.threads or profile.threads, python=found.version, interpreter=path,
+                   free_threaded=found.free_threaded, extra={**empty.extra, **extra},
+                   cpu_count=environment.usable_cpus())  # the child inherits this process's CPU affinity
+
+
+def profile_threads(workload: str = "countdown", threads: int = 2, size: int | None = None, *,
+                    block: int | None = None, switch_interval: float | None = None, python: str | None = None,
+                    rate: int = 1000, include_main: bool | None = None, timeout: float = 60.0) -> GilProfile:
+    """Profile ``threads`` threads of ``workload`` under ``profiling.sampling run -a --gecko``, in a fresh process.
+
+    ``workload`` is a name from :mod:`utils.engine.workloads` (sha256 hashes ``block``-byte blocks, default
+    64 KiB); for a function of your own use :func:`profile_call`. ``python`` defaults to
+    :func:`find_profiler_python`; with none, or one older than 3.15, the result has ``available=False``
+    and a ``reason`` saying how to get CPython 3.15+. ``rate``: samples per second. The run is killed
+    after ``timeout`` seconds (TimeoutError); a failed one raises RuntimeError.
+    """
+    _check_workload(workload, block)
+    check_count("threads", threads, 1, 16)
+    size = check_size(DEFAULT_SIZES.get(workload, WORKLOADS[workload].default_size) if size is None else size)
+    block = SHA256_BLOCK if workload == "sha256" and block is None else block
+    check_count("rate", rate, 10, 20_000)
+    timeout = check_seconds("timeout", timeout, 0.0, 600.0)
+    if switch_interval is not None:
+        check_seconds("switch_interval", switch_interval, 1e-6, 1.0, allow_low=True)
+    empty = GilProfile(available=False, workload=workload, threads=threads, size=size,
+                       switch_interval=switch_interval, extra={"block": block})
+    where = _interpreter(python, timeout, empty)
+    if isinstance(where, GilProfile):
+        return where
+    runner = ["_run", workload, str(threads), str(size)]
+    runner += ["--block", str(block)] if block is not None else []
+    runner += ["--switch-interval", repr(switch_interval)] if switch_interval is not None else []
+    return _profile(where, runner, empty, rate=rate, include_main=include_main, timeout=timeout)
+
+
+def profile_call(func: Callable[..., Any], /, *args: Any, python: str | None = None, rate: int = 1000,
+                 include_main: bool | None = None, timeout: float = 60.0, **kwargs: Any) -> GilProfile:
+    """Profile ``func(*args, **kwargs)`` (which starts threads of its own) on a 3.15+ interpreter, in a fresh process.
+
+    ``func`` must be importable from a module (as for :func:`utils.engine.isolation.isolated`) and its
+    arguments JSON-serialisable. Lanes are named as the threads were in Python (``thread.name``),
+    the calling thread ``main`` (kept if it held the GIL 5 % of its time, or with ``include_main=True``).
+    The JSON form of its return value is in ``extra["result"]``. Unavailable before 3.15, killed after
+    ``timeout`` seconds, RuntimeError on a failure: as :func:`profile_threads`.
+    """
+    target = target_of(func)
+    check_count("rate", rate, 10, 20_000)
+    timeout = check_seconds("timeout", timeout, 0.0, 600.0)
+    try:
+        request = {"target": target, "args": to_plain(list(args)), "kwargs": to_plain(kwargs)}
+        json.dumps(request)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"the arguments of {target} must be JSON-serialisable: {exc}") from None
+    empty = GilProfile(available=False, workload=target.partition(":")[2])
+    where = _interpreter(python, timeout, empty)
+    if isinstance(where, GilProfile):
+        return where
+    return _profile(where, ["_call"], empty, rate=rate, include_main=include_main, timeout=timeout, request=request)
 
 
 def _run(command: list[str], env: dict[str, str], timeout: float) -> tuple[str, str, int]:
@@ -392,81 +444,38 @@ def _run(command: list[str], env: dict[str, str], timeout: float) -> tuple[str, 
     return stdout, stderr, process.returncode
 
 
-def _caption(profile: GilProfile) -> str:
+def caption(profile: GilProfile) -> str:
+    """"Python 3.15.2, standard build, 2 CPUs": where a profile ran."""
     build = "free-threaded build" if profile.free_threaded else "standard build"
     return f"Python {profile.python or '?'}, {build}, {profile.cpu_count} CPUs"
 
 
-def _figure(profile: Any, size: tuple[float, float], ax: Any = None) -> tuple[Any, Any]:
-    if not isinstance(profile, GilProfile):
-        raise TypeError(f"profile must be a GilProfile, not {type(profile).__name__}")
-    if not profile.available or not profile.lanes:
-        raise ValueError(f"nothing to plot: {profile.reason or 'the profile has no threads'}")
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=size) if ax is None else (ax.figure, ax)
-
-
-def _finish(fig: Any, show: bool) -> Any:
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    if show:
-        plt.show()
-    return fig
-
-
-def plot_gil_timeline(profile: GilProfile, *, ax: Any = None, show: bool = True) -> Any:
-    """Beazley-style lanes, one per thread: green while it holds the GIL, a thin red bar while it waits.
-
-    Light blue: on a CPU without the GIL (native code); a grey strip under a lane: off-CPU. Returns the Figure.
-    """
-    fig, ax = _figure(profile, (10, 1.0 + 0.55 * len(profile.lanes)), ax)
-    styles = (("Native Code", -0.3, 0.6, "#b9d7ea", "on CPU without the GIL"), ("Has GIL", -0.3, 0.6, "tab:green", "holds the GIL"),
-              ("Waiting for GIL", -0.12, 0.24, "tab:red", "waits for it"), ("Off CPU", -0.4, 0.07, "0.55", "off-CPU"))
-    for index, lane in enumerate(profile.lanes):
-        for marker, offset, height, color, label in styles:
-            ax.broken_barh([(s * 1000, (e - s) * 1000) for s, e in lane.get(marker, [])],
-                           (index + offset, height), color=color, label=label if index == 0 else None)
-    ax.set_yticks(range(len(profile.lanes)), profile.names)
-    ax.set_ylim(-0.55, len(profile.lanes) - 0.45)
-    ax.set_xlim(0, profile.wall * 1000)
-    ax.set_xlabel("time (ms), from CPython's sampling profiler")
-    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7)
-    title = f"{profile.workload}: who holds the GIL, two holders at once {profile.overlap():.0%} of the time ({_caption(profile)})"
-    ax.set_title(title + (f"\n{FREE_THREADED_NOTE}" if profile.free_threaded else ""), fontsize=9)
-    return _finish(fig, show)
-
-
-def plot_gil_summary(profile: GilProfile, *, show: bool = True) -> Any:
-    """Bars per thread: share of its time holding the GIL, waiting for it, and off-CPU. Returns the Figure."""
-    rows = profile.summary() if isinstance(profile, GilProfile) else []
-    fig, ax = _figure(profile, (2.0 + 1.4 * len(rows), 3.4))
-    bars = (("held", "holding the GIL", "tab:green"), ("waiting", "waiting for it", "tab:red"), ("off_cpu", "off-CPU", "0.55"))
-    for k, (key, label, color) in enumerate(bars):
-        ax.bar([i + (k - 1) * 0.27 for i in range(len(rows))], [row[key] for row in rows], 0.27, color=color, label=label)
-    ax.set_xticks(range(len(rows)), [row["thread"] for row in rows])
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("share of the thread's time")
-    ax.legend(fontsize=7)
-    title = f"{profile.workload} x {profile.threads} threads ({_caption(profile)})"
-    ax.set_title(title + ("\nno GIL: 'holding' = attached, running Python" if profile.free_threaded else ""), fontsize=9)
-    return _finish(fig, show)
-
-
 def _main(argv: list[str]) -> int:
-    """``python -m utils.engine.gil_profile _run TARGET THREADS SIZE --names FILE``: the run the profiler watches."""
+    """``python -m utils.engine.gil_profile _run WORKLOAD THREADS SIZE --names FILE`` (or ``_call REQUEST``):
+    the run the profiler watches; writes its reply (thread names, or the error) to FILE."""
     parser = argparse.ArgumentParser(prog="python -m utils.engine.gil_profile", description="the profiled runner")
-    for name, kind in (("command", str), ("target", str), ("threads", int), ("size", int), ("--block", int),
-                       ("--switch-interval", float), ("--timeout", float)):
+    parser.add_argument("command", choices=("_run", "_call"))
+    parser.add_argument("target", help="_run: a workload name; _call: the JSON request file")
+    for name in ("threads", "size"):
+        parser.add_argument(name, type=int, nargs="?")
+    for name, kind in (("--block", int), ("--switch-interval", float), ("--timeout", float)):
         parser.add_argument(name, type=kind)
     parser.add_argument("--names", required=True, help="file for the JSON reply: thread names, or the error")
     args = parser.parse_args(argv)
-    if args.command != "_run":
-        parser.error(f"unknown command {args.command!r}: the only one is _run")
     try:
-        reply: dict[str, Any] = {"ok": run_threads(args.target, args.threads, args.size, block=args.block,
-                                                   switch_interval=args.switch_interval, timeout=args.timeout or 60.0)}
+        if args.command == "_run":
+            reply: dict[str, Any] = {"ok": run_threads(args.target, args.threads, args.size, block=args.block,
+                                                       switch_interval=args.switch_interval,
+                                                       timeout=args.timeout or 60.0)}
+        else:
+            request = json.loads(Path(args.target).read_text())
+            names, result = call_naming_threads(request["target"], request["args"], request["kwargs"])
+            try:
+                plain = to_plain(result)
+                json.dumps(plain)
+            except (TypeError, ValueError):
+                plain = repr(result)
+            reply = {"ok": names, "result": plain}
     except Exception as exc:  # reported to the parent, which raises RuntimeError
         reply = {"error": f"{type(exc).__name__}: {exc}"}
     Path(args.names).write_text(json.dumps(reply))

@@ -13,6 +13,8 @@ which it ran.
 
 The instrumentation costs one list append and one clock read per chunk: see
 :func:`instrumentation_overhead` (a few percent at the default chunk size).
+:func:`run_together` (threads released by a barrier, the switch interval set, joined before a
+deadline) also starts the threads that :mod:`utils.engine.gil_profile` runs under the profiler.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from utils.engine.plaindata import PlainData
 from utils.engine import environment
+from utils.engine.plaindata import PlainData
 from utils.engine.validation import check_count, check_seconds
 from utils.engine.workloads import check_size
 
@@ -117,6 +120,54 @@ def intervals(stamps: list[float], gap: float) -> list[list[float]]:
     return result
 
 
+def run_together(
+    target: Callable[[int], Any],
+    threads: int,
+    *,
+    switch_interval: float | None = None,
+    timeout: float = 30.0,
+    what: str = "worker",
+) -> tuple[float, float]:
+    """Run ``target(index)`` in ``threads`` threads named ``worker-<index>``, released together by a barrier.
+
+    Sets the switch interval for the run (``None``: leave it), joins every thread before a common
+    deadline ``timeout`` seconds after the release, and returns ``(start, wall)``: the release
+    (``time.perf_counter()``) and the wall time from it to the last join. Raises TimeoutError if a
+    thread is still running then (the daemon threads are left behind: run this in a fresh process),
+    and RuntimeError naming the first exception a thread raised.
+    Used by :func:`record_timeline` and by :func:`utils.engine.gil_profile.run_threads`.
+    """
+    if not callable(target):
+        raise TypeError(f"target must be callable, not {type(target).__name__}")
+    check_count("threads", threads, 1, 64)
+    timeout = check_seconds("timeout", timeout)
+    barrier = threading.Barrier(threads + 1, timeout=timeout)
+    errors: list[BaseException] = []
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait()
+            target(index)
+        except BaseException as exc:  # reported below, after the join
+            errors.append(exc)
+
+    pool = [threading.Thread(target=worker, args=(i,), name=f"worker-{i}", daemon=True) for i in range(threads)]
+    with environment.switch_interval(switch_interval):
+        for thread in pool:
+            thread.start()
+        barrier.wait()
+        start = time.perf_counter()
+        deadline = start + timeout
+        for thread in pool:
+            thread.join(max(0.0, deadline - time.perf_counter()))
+        wall = time.perf_counter() - start
+    if any(thread.is_alive() for thread in pool):
+        raise TimeoutError(f"{what} threads did not finish within {timeout:g} s")
+    if errors:
+        raise RuntimeError(f"a {what} thread failed: {errors[0]!r}")
+    return start, wall
+
+
 def record_timeline(
     workload: str = "countdown",
     threads: int = 2,
@@ -139,30 +190,9 @@ def record_timeline(
     check_seconds("timeout", timeout)
 
     stamps: list[list[float]] = [[] for _ in range(threads)]
-    barrier = threading.Barrier(threads + 1, timeout=timeout)
-    errors: list[BaseException] = []
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            _STAMPED[workload](size, chunk, stamps[index])
-        except BaseException as exc:  # reported below, after join
-            errors.append(exc)
-
-    pool = [threading.Thread(target=worker, args=(i,), name=f"worker-{i}", daemon=True) for i in range(threads)]
-    with environment.switch_interval(switch_interval):
-        for thread in pool:
-            thread.start()
-        barrier.wait()
-        start = time.perf_counter()
-        deadline = start + timeout
-        for thread in pool:
-            thread.join(max(0.0, deadline - time.perf_counter()))
-        wall = time.perf_counter() - start
-    if any(thread.is_alive() for thread in pool):
-        raise TimeoutError(f"timeline threads did not finish within {timeout:g} s")
-    if errors:
-        raise RuntimeError(f"a timeline thread failed: {errors[0]!r}")
+    stamped = _STAMPED[workload]
+    start, wall = run_together(lambda index: stamped(size, chunk, stamps[index]), threads,
+                               switch_interval=switch_interval, timeout=timeout, what=f"{workload} timeline")
 
     steps = [b - a for lane in stamps for a, b in zip(lane, lane[1:])]
     # A gap of several typical steps means the thread was not running (the GIL is held for

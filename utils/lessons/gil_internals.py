@@ -1,10 +1,11 @@
-"""Lesson 03 helpers: where CPython can switch threads, and how the switch interval shapes turns.
+"""Lesson 03 helpers: where CPython can switch threads.
 
-Four things live here:
+Three things live here:
 
 - Small functions to disassemble: :func:`increment` (``counter.value += 1``) and the loops in
-  :data:`LOOPS` (:func:`add_in_place`, :func:`add_through_call`, :func:`add_abs`, :func:`add_len`). :func:`read_modify_write` finds, in a
-  function's bytecode, the separate instructions that load, add and store one name.
+  :data:`LOOPS` (:func:`add_in_place`, :func:`add_through_call`, :func:`add_abs`, :func:`add_len`).
+  :func:`utils.engine.bytecode.read_modify_write` (re-exported here) finds, in a function's bytecode,
+  the separate instructions that load, add and store one name.
 - :func:`eval_breaker_checkpoints`: *asks* CPython where it checks its "eval breaker", the flag
   that makes the running thread stop for pending work. A timer signal arrives every
   ``interval`` seconds; the C signal handler only sets the flag, and the Python handler runs at
@@ -20,15 +21,14 @@ Four things live here:
   made a garbage cycle in every iteration. From 3.12 an allocation only schedules a collection,
   which runs at the next eval-breaker check (gh-97922, What's New in 3.12); up to 3.11 it ran
   inside the allocation itself.
-- :class:`SwitchIntervalExplorer`: an ipywidgets panel that records thread timelines
-  (:func:`utils.engine.isolation.timeline_isolated`) at a switch interval chosen with a slider.
-  Its :meth:`~SwitchIntervalExplorer.record` method is what the Record button does, and works
-  without a browser.
+
+How the switch interval shapes the threads' turns (hand-overs, sweeps, the explorer panel) is in
+:mod:`utils.lessons.switching`.
 
     steps = read_modify_write(increment, "value")       # [Step(role="load", ...), ...]
-    spots = checkpoints_isolated("add_in_place")         # in a fresh process
+    spots = isolated(eval_breaker_checkpoints, "add_in_place")   # in a fresh process
     spots.inside, spots.by_instruction                   # 0, {"add_in_place:JUMP_BACKWARD": 250}
-    collection_points_isolated().by_instruction         # {"add_with_garbage:JUMP_BACKWARD": 96} on 3.12+
+    isolated(collection_points).by_instruction          # {"add_with_garbage:JUMP_BACKWARD": 96} on 3.12+
 """
 
 from __future__ import annotations
@@ -37,21 +37,17 @@ import collections
 import dis
 import gc
 import signal
-import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
+from utils.engine.bytecode import Step, read_modify_write  # noqa: F401 (Step: re-exported for lesson 03)
 from utils.engine.plaindata import PlainData
-from utils.engine.isolation import call_isolated, timeline_isolated
-from utils.engine.timeline import TIMELINE_WORKLOADS, Timeline
 from utils.engine.validation import check_count, check_seconds
-from utils.engine.workloads import check_size
 
-#: Switch intervals (ms) the explorer's slider offers: 0.1 ms to 50 ms, roughly logarithmic.
-INTERVALS_MS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
 #: Loop iterations for :func:`eval_breaker_checkpoints`: about 0.05–0.2 s on 3.10–3.15 (longer on 3.13t).
 DEFAULT_ITERATIONS = 2_000_000
 #: Loop iterations for :func:`collection_points`: dozens to hundreds of collections, in well under a second.
@@ -117,57 +113,6 @@ LOOPS: dict[str, Callable[[Counter, int], None]] = {
     "add_len": add_len,
 }
 
-_LOADS = {"LOAD_ATTR", "LOAD_GLOBAL", "LOAD_NAME", "LOAD_DEREF", "LOAD_FAST", "LOAD_CLASSDEREF"}
-_STORES = {"STORE_ATTR", "STORE_GLOBAL", "STORE_NAME", "STORE_DEREF", "STORE_FAST"}
-
-
-@dataclass(frozen=True)
-class Step:
-    """One instruction of a read-modify-write: its role (load, add, store), name and offset."""
-
-    role: str
-    opname: str
-    offset: int
-    argrepr: str
-
-
-def _is_add(instruction: dis.Instruction) -> bool:
-    # 3.10: INPLACE_ADD / BINARY_ADD; 3.11+: BINARY_OP with the operator in argrepr ("+=" or "+").
-    if instruction.opname in ("INPLACE_ADD", "BINARY_ADD"):
-        return True
-    return instruction.opname == "BINARY_OP" and instruction.argrepr in ("+=", "+")
-
-
-def _step(role: str, instruction: dis.Instruction) -> Step:
-    return Step(role, instruction.opname, instruction.offset, instruction.argrepr)
-
-
-def read_modify_write(func: Callable[..., Any], name: str = "value") -> list[Step]:
-    """The instructions of ``func`` that load ``name``, add to it and store it back, in order.
-
-    Finds the first load of ``name``, then the first store of ``name`` after it, and any
-    addition in between. A function doing ``name += 1`` gives three steps (load, add, store)
-    on every CPython 3.10+, although the opcodes differ between versions (see ``dis``). If the
-    addition happens elsewhere (``x.value = plus_one(x.value)``) there are two: load, store.
-    Returns an empty list if ``func`` never loads ``name`` and stores it back.
-    """
-    if not callable(func) or not hasattr(func, "__code__"):
-        raise TypeError(f"func must be a Python function, not {type(func).__name__}")
-    if not isinstance(name, str) or not name:
-        raise TypeError("name must be a non-empty str (the variable or attribute to look for)")
-    load: Step | None = None
-    add: Step | None = None
-    for instruction in dis.get_instructions(func):
-        if load is None:
-            if instruction.opname in _LOADS and instruction.argval == name:
-                load = _step("load", instruction)
-        elif add is None and _is_add(instruction):
-            add = _step("add", instruction)
-        elif instruction.opname in _STORES and instruction.argval == name:
-            return [s for s in (load, add, _step("store", instruction)) if s is not None]
-    return []
-
-
 @dataclass
 class CheckPoints(PlainData):
     """Where pending work (here: a timer signal's handler) ran while a loop executed."""
@@ -212,8 +157,8 @@ def eval_breaker_checkpoints(
     check happened. The loop first runs :data:`WARMUP` iterations without the timer, so that
     the specialising interpreter (3.11+) has replaced its generic instructions: the handlers see
     the loop as it runs from then on. Must run in the main thread (only it runs signal handlers)
-    on a system with ``signal.setitimer`` (Linux, macOS); use :func:`checkpoints_isolated` from a
-    notebook.
+    on a system with ``signal.setitimer`` (Linux, macOS); from a notebook, run it
+    with :func:`utils.engine.isolation.isolated`.
 
     Where the checks are, by version: 3.10 (``Python/ceval.c``) the start of a function,
     ``JUMP_ABSOLUTE``, a taken ``POP_JUMP_IF_*``, after ``CALL_FUNCTION*``/``CALL_METHOD``; 3.11
@@ -284,14 +229,6 @@ def _tally(result: CheckPoints, where: Any, ops: dict[int, str], offset: int, co
         result.outside += count
 
 
-def checkpoints_isolated(loop: str = "add_in_place", *, timeout: float = 60.0, **options: Any) -> CheckPoints:
-    """:func:`eval_breaker_checkpoints` in a fresh process (whose main thread runs the handlers)."""
-    data = call_isolated(
-        "utils.lessons.gil_internals:eval_breaker_checkpoints", dict(loop=loop, **options), timeout=timeout
-    )
-    return CheckPoints.from_dict(data)
-
-
 def call_instructions(loop: str = "add_len", warmup: int = 10_000) -> list[str]:
     """The call instructions between the load and the store of ``counter.value`` in ``loop``, as they run.
 
@@ -327,7 +264,7 @@ def collection_points(iterations: int = GC_ITERATIONS) -> CheckPoints:
     ``counter.value``: ``inside``). From 3.12 the allocation only schedules it, and it runs at the
     next eval-breaker check, the loop's ``JUMP_BACKWARD`` (gh-97922, What's New in 3.12;
     ``_Py_HandlePending`` in ``Python/ceval_gil.c``). ``interval`` is 0: there is no timer.
-    Needs the collector enabled; :func:`collection_points_isolated` runs it in a fresh process. In a
+    Needs the collector enabled; ``isolated(collection_points)`` runs it in a fresh process. In a
     process holding many objects it may see no collection: the free-threaded build (3.13t+) also waits
     until the number of objects has grown by a quarter since the last collection (``gc_should_collect``
     in ``Python/gc_free_threading.c``), so prefer the fresh process.
@@ -335,7 +272,7 @@ def collection_points(iterations: int = GC_ITERATIONS) -> CheckPoints:
     check_count("iterations", iterations, 1, 10**8)
     if not gc.isenabled():
         raise RuntimeError("the garbage collector is disabled (gc.disable()): call gc.enable() first, "
-                           "or use collection_points_isolated()")
+                           "or use isolated(collection_points)")
     code = add_with_garbage.__code__
     ops = _opnames(code)
     steps = read_modify_write(add_with_garbage, "value")
@@ -360,146 +297,3 @@ def collection_points(iterations: int = GC_ITERATIONS) -> CheckPoints:
     for offset, count in landed.items():
         _tally(result, code, ops, offset, count, inside=first <= offset <= last)
     return result
-
-
-def collection_points_isolated(*, timeout: float = 60.0, **options: Any) -> CheckPoints:
-    """:func:`collection_points` in a fresh process (no other objects, the collector on)."""
-    data = call_isolated("utils.lessons.gil_internals:collection_points", dict(options), timeout=timeout)
-    return CheckPoints.from_dict(data)
-
-
-def handovers(timeline: Timeline) -> int:
-    """How many times the running thread changed: one thread's bar ends, another thread's bar starts.
-
-    Different from ``timeline.turns`` (the number of bars): a bar also ends when the operating
-    system pauses a thread, and then the same thread carries on after the gap, with no hand-over.
-    """
-    if not isinstance(timeline, Timeline):
-        raise TypeError(f"timeline must be a Timeline, not {type(timeline).__name__}")
-    bars = sorted((start, thread) for thread, lane in enumerate(timeline.lanes) for start, _end in lane)
-    return sum(1 for (_, before), (_, after) in zip(bars, bars[1:]) if before != after)
-
-
-def describe_timeline(timeline: Timeline) -> str:
-    """One line: switch interval, hand-overs, turns, overlap and wall time of a timeline."""
-    if not isinstance(timeline, Timeline):
-        raise TypeError(f"timeline must be a Timeline, not {type(timeline).__name__}")
-    return (
-        f"switch interval {timeline.switch_interval * 1000:g} ms: {handovers(timeline)} hand-overs, "
-        f"{timeline.turns} turns, running together {timeline.overlap:.0%} of the time, "
-        f"wall time {timeline.wall * 1000:.0f} ms"
-    )
-
-
-def sweep_switch_intervals(
-    intervals: Sequence[float] = (0.0005, 0.005, 0.05),
-    workload: str = "countdown",
-    threads: int = 2,
-    size: int | None = None,
-    *,
-    repeat: int = 1,
-    timeout: float = 60.0,
-) -> dict[float, list[Timeline]]:
-    """Record ``repeat`` timelines at each switch interval (seconds), each in a fresh process.
-
-    Returns ``{interval: [Timeline, ...]}`` in the order given; see :func:`median_handovers`.
-    """
-    if isinstance(intervals, (str, bytes)) or not isinstance(intervals, Sequence) or not intervals:
-        raise TypeError("intervals must be a non-empty sequence of seconds, e.g. (0.0005, 0.005, 0.05)")
-    for interval in intervals:
-        check_seconds("switch interval", interval, 1e-6, 1.0, allow_low=True)
-    if workload not in TIMELINE_WORKLOADS:
-        raise ValueError(f"unknown timeline workload {workload!r}; choose one of {', '.join(TIMELINE_WORKLOADS)}")
-    check_count("threads", threads, 1, 16)
-    if size is not None:
-        check_size(size)
-    check_count("repeat", repeat, 1, 20)
-    return {
-        interval: [
-            timeline_isolated(workload, threads, size, switch_interval=interval, timeout=timeout)
-            for _ in range(repeat)
-        ]
-        for interval in intervals
-    }
-
-
-def median_handovers(sweep: dict[float, list[Timeline]]) -> dict[float, float]:
-    """The median number of hand-overs at each switch interval of a :func:`sweep_switch_intervals` result."""
-    if not isinstance(sweep, dict) or not sweep:
-        raise TypeError("sweep must be the non-empty dict returned by sweep_switch_intervals")
-    return {interval: statistics.median(handovers(t) for t in timelines) for interval, timelines in sweep.items()}
-
-
-class SwitchIntervalExplorer:
-    """Slider for the switch interval, a Record button, a status line, a history table and the timeline plot.
-
-    ``explorer.widget`` is what a notebook displays; :meth:`record` is what the button does.
-    """
-
-    def __init__(
-        self, workload: str = "countdown", threads: int = 2, size: int | None = None, interval_ms: float = 5.0
-    ) -> None:
-        import ipywidgets as w
-
-        if workload not in TIMELINE_WORKLOADS:
-            raise ValueError(f"unknown timeline workload {workload!r}; choose one of {', '.join(TIMELINE_WORKLOADS)}")
-        self.workload = workload
-        self.threads = check_count("threads", threads, 1, 8)
-        self.size = None if size is None else check_size(size)
-        if interval_ms not in INTERVALS_MS:
-            raise ValueError(f"interval_ms must be one of {INTERVALS_MS}, got {interval_ms!r}")
-        self.timelines: list[Timeline] = []
-        self.figure = None
-        self.slider = w.SelectionSlider(
-            options=[(f"{ms:g} ms", ms) for ms in INTERVALS_MS], value=interval_ms,
-            description="Switch interval", style={"description_width": "initial"},
-            layout=w.Layout(width="420px"),
-        )
-        self.button = w.Button(description="Record", button_style="primary", icon="play")
-        self.status = w.Label()
-        self.history = w.HTML()
-        self.output = w.Output()
-        self.slider.observe(lambda _change: self._ready(), names="value")
-        self.button.on_click(lambda _button: self.record())
-        self._ready()
-        self.widget = w.VBox([w.HBox([self.slider, self.button]), self.status, self.history, self.output])
-
-    @property
-    def switch_interval(self) -> float:
-        """The switch interval the slider shows, in seconds."""
-        return self.slider.value / 1000
-
-    def _ready(self) -> None:
-        self.status.value = (
-            f"Press Record to run {self.threads} {self.workload} threads "
-            f"with a {self.slider.value:g} ms switch interval."
-        )
-
-    def record(self) -> Timeline:
-        """Record a timeline at the slider's switch interval; update the status, history and plot."""
-        from utils.ui.plots import plot_timeline
-
-        self.button.disabled = True
-        self.status.value = f"Recording at {self.slider.value:g} ms…"
-        try:
-            timeline = timeline_isolated(self.workload, self.threads, self.size, switch_interval=self.switch_interval)
-        except Exception as exc:
-            self.status.value = f"Failed: {exc}"
-            raise
-        finally:
-            self.button.disabled = False
-        self.timelines.append(timeline)
-        self.status.value = "Last run: " + describe_timeline(timeline) + "."
-        self.history.value = self._history_table()
-        self.output.clear_output(wait=True)
-        with self.output:
-            self.figure = plot_timeline(timeline)
-        return timeline
-
-    def _history_table(self) -> str:
-        rows = "".join(
-            f"<tr><td>{t.switch_interval * 1000:g} ms</td><td>{t.turns}</td><td>{t.wall * 1000:.0f} ms</td></tr>"
-            for t in self.timelines
-        )
-        return ("<table><tr><th>switch interval</th><th>turns</th><th>wall time</th></tr>"
-                f"{rows}</table>")

@@ -6,7 +6,7 @@ Python and with how many CPUs; every function returns the Figure (after ``plt.sh
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -15,6 +15,8 @@ from matplotlib.figure import Figure
 
 from utils.engine import environment
 from utils.engine.executors import RunResult, check_results
+from utils.engine.gil_profile import FREE_THREADED_NOTE, GilProfile
+from utils.engine.gil_profile import caption as profile_caption
 from utils.engine.timeline import Timeline
 
 _MPL = tuple(int(part) for part in matplotlib.__version__.split(".")[:2])
@@ -133,4 +135,59 @@ def plot_latencies(latencies: dict[str, Sequence[float]], *, title: str = "", sh
     info = environment.python_info()
     where = f"Python {info.version}{'' if info.gil_enabled else ', GIL off'}, {info.usable_cpus} CPUs"
     ax.set_title(f"{title or 'Latency distributions'} ({where})", fontsize=10)
+    return finish(fig, show)
+
+
+def _profile_axes(profile: GilProfile, size: tuple[float, float], ax: Axes | None = None) -> tuple[Figure, Axes]:
+    if not isinstance(profile, GilProfile):
+        raise TypeError(f"profile must be a GilProfile, not {type(profile).__name__}")
+    if not profile.available or not profile.lanes:
+        raise ValueError(f"nothing to plot: {profile.reason or 'the profile has no threads'}")
+    if ax is None:
+        return plt.subplots(figsize=size)
+    return ax.figure, ax
+
+
+def plot_gil_timeline(profile: GilProfile, *, ax: Axes | None = None, show: bool = True) -> Figure:
+    """Beazley-style lanes from CPython's sampling profiler (3.15+): green while a thread holds the GIL,
+    a thin red bar while it waits for it, light blue on a CPU without the GIL, a grey strip off-CPU.
+
+    The title names the Python, the build and the CPUs; on a free-threaded build it says what the
+    markers mean there (no GIL to hold).
+    """
+    fig, ax = _profile_axes(profile, (10, 1.0 + 0.55 * len(profile.lanes)), ax)
+    styles = (("Native Code", -0.3, 0.6, "#b9d7ea", "on CPU without the GIL"),
+              ("Has GIL", -0.3, 0.6, "tab:green", "holds the GIL"),
+              ("Waiting for GIL", -0.12, 0.24, "tab:red", "waits for it"), ("Off CPU", -0.4, 0.07, "0.55", "off-CPU"))
+    for index, lane in enumerate(profile.lanes):
+        for marker, offset, height, color, label in styles:
+            ax.broken_barh([(s * 1000, (e - s) * 1000) for s, e in lane.get(marker, [])],
+                           (index + offset, height), color=color, label=label if index == 0 else None)
+    ax.set_yticks(range(len(profile.lanes)), profile.names)
+    ax.set_ylim(-0.55, len(profile.lanes) - 0.45)
+    ax.set_xlim(0, profile.wall * 1000)
+    ax.set_xlabel("time (ms), from CPython's sampling profiler")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7)
+    title = (f"{profile.workload}: who holds the GIL, two holders at once {profile.overlap():.0%} of the time "
+             f"({profile_caption(profile)})")
+    ax.set_title(title + (f"\n{FREE_THREADED_NOTE}" if profile.free_threaded else ""), fontsize=9)
+    return finish(fig, show)
+
+
+def plot_gil_summary(profile: GilProfile, *, show: bool = True) -> Figure:
+    """Bars per thread: share of its time holding the GIL, waiting for it, and off-CPU (sampling profiler, 3.15+)."""
+    fig, ax = _profile_axes(profile, (2.0 + 1.4 * len(profile.lanes) if isinstance(profile, GilProfile) else 4, 3.4))
+    rows = profile.summary()
+    bars = (("held", "holding the GIL", "tab:green"), ("waiting", "waiting for it", "tab:red"),
+            ("off_cpu", "off-CPU", "0.55"))
+    for k, (key, label, color) in enumerate(bars):
+        ax.bar([i + (k - 1) * 0.27 for i in range(len(rows))], [row[key] for row in rows], 0.27,
+               color=color, label=label)
+    ax.set_xticks(range(len(rows)), [row["thread"] for row in rows])
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("share of the thread's time")
+    ax.legend(fontsize=7)
+    title = f"{profile.workload} x {profile.threads} threads ({profile_caption(profile)})"
+    ax.set_title(title + ("\nno GIL: 'holding' = attached, running Python" if profile.free_threaded else ""),
+                 fontsize=9)
     return finish(fig, show)
