@@ -5,26 +5,17 @@ import pytest
 from thread_checks import threads_left, threads_now
 
 from utils.engine import environment
-from utils.engine.isolation import IsolatedRunError
+from utils.engine.counters import CHUNK, add_in_place, add_one, add_through_call, add_under_lock
+from utils.engine.isolation import IsolatedTimeout, isolated
 from utils.lessons.races import (
-    CHUNK,
-    INSERT_METHODS,
     QUEUE_SCALE,
     VARIANTS,
-    CheckThenActResult,
     RaceExplorer,
     RaceResult,
     RateRow,
-    add_one,
-    check_then_insert,
     format_rates,
-    increment_call,
     increment_dict,
-    increment_locked,
-    increment_plain,
-    lazy_init_race,
     measure_rates,
-    race_isolated,
     racy_counter,
     read_write_window,
 )
@@ -48,7 +39,7 @@ def test_call_variant_loses_updates():
     # lesson), and three in a row would be astronomically unlikely.
     results = []
     for _ in range(3):
-        results.append(racy_counter(4, 2_000_000, "call"))
+        results.append(racy_counter("call", 4, 2_000_000))
         if results[-1].lost > 0:
             break
     assert results[-1].lost > 0, [r.describe() for r in results]
@@ -61,7 +52,7 @@ def test_call_variant_loses_updates():
 def test_protected_variants_never_lose_an_update(variant):
     iterations = 20_000 if variant == "queue" else 100_000
     for _ in range(2):
-        result = racy_counter(4, iterations, variant)
+        result = racy_counter(variant, 4, iterations)
         assert (result.expected, result.actual, result.lost) == (4 * iterations, 4 * iterations, 0)
 
 
@@ -69,14 +60,14 @@ def test_protected_variants_never_lose_an_update(variant):
 def test_plain_and_int_key_dict_keep_their_updates_only_with_the_gil(variant):
     if GIL:
         # 3.10+: no eval-breaker check between the read and the write (bpo-29988).
-        result = racy_counter(4, 1_000_000, variant)
+        result = racy_counter(variant, 4, 1_000_000)
         assert result.lost_fraction < 0.01, result.describe()
         return
     # No GIL (PEP 703): the threads really run at once, and the read-modify-write loses updates
     # (measured on 3.13t: more than half of them at this size). Up to 3 runs, as for the call variant.
     results = []
     for _ in range(3):
-        results.append(racy_counter(4, 1_000_000, variant))
+        results.append(racy_counter(variant, 4, 1_000_000))
         if results[-1].lost > 0:
             break
     assert results[-1].lost > 0, [r.describe() for r in results]
@@ -85,18 +76,18 @@ def test_plain_and_int_key_dict_keep_their_updates_only_with_the_gil(variant):
 def test_a_python_hash_makes_the_dict_update_racy():
     results = []
     for _ in range(3):
-        results.append(racy_counter(4, 500_000, "dict_pyhash"))
+        results.append(racy_counter("dict_pyhash", 4, 500_000))
         if results[-1].lost > 0:
             break
     assert results[-1].lost > 0, [r.describe() for r in results]
 
 
 def test_single_thread_loses_nothing_even_racy():
-    assert racy_counter(1, 50_000, "call").lost == 0
+    assert racy_counter("call", 1, 50_000).lost == 0
 
 
 def test_result_round_trip_and_description():
-    result = racy_counter(2, 1_000, "locked", switch_interval=0.001)
+    result = racy_counter("locked", 2, 1_000, switch_interval=0.001)
     assert result.switch_interval == 0.001 and result.python and result.gil_enabled == GIL
     assert RaceResult.from_dict(result.to_dict()) == result
     assert "lost 0 (0.0%)" in result.describe()
@@ -105,13 +96,13 @@ def test_result_round_trip_and_description():
 
 def test_switch_interval_is_restored():
     before = sys.getswitchinterval()
-    racy_counter(2, 20_000, "call", switch_interval=1e-5)
+    racy_counter("call", 2, 20_000, switch_interval=1e-5)
     assert sys.getswitchinterval() == before
 
 
 def test_every_variant_has_a_description_and_runs():
     for variant in VARIANTS:
-        result = racy_counter(2, 2 * CHUNK + 7, variant)  # not a multiple of the chunk size
+        result = racy_counter(variant, 2, 2 * CHUNK + 7)  # not a multiple of the chunk size
         assert result.expected == 2 * (2 * CHUNK + 7)
         assert 0 <= result.lost < result.expected
 
@@ -139,7 +130,7 @@ def test_timeout_stops_the_threads():
     before = threads_now()
     start = time.perf_counter()
     with pytest.raises(TimeoutError, match="did not finish within"):
-        racy_counter(4, 10_000_000, "locked", timeout=0.2)
+        racy_counter("locked", 4, 10_000_000, timeout=0.2)
     assert time.perf_counter() - start < 10
     assert not threads_left(before, wait=5), "the timed-out threads were not stopped"
 
@@ -147,36 +138,48 @@ def test_timeout_stops_the_threads():
 # --- isolated runs and rates -----------------------------------------------------------------
 
 
-def test_race_isolated_runs_in_a_fresh_process():
-    result = race_isolated("locked", threads=2, iterations=10_000, switch_interval=0.002)
+def test_racy_counter_runs_in_a_fresh_process():
+    result = isolated(racy_counter, "locked", threads=2, iterations=10_000, switch_interval=0.002)
     assert isinstance(result, RaceResult)
     assert (result.lost, result.switch_interval) == (0, 0.002)
-    with pytest.raises(ValueError):
-        race_isolated("nope")
+    with pytest.raises(ValueError, match="unknown variant"):
+        isolated(racy_counter, "nope")
 
 
-def test_race_isolated_reports_a_timeout():
-    with pytest.raises(IsolatedRunError, match="TimeoutError"):
-        race_isolated("locked", threads=4, iterations=10_000_000, timeout=0.2)
+def test_an_isolated_race_that_overruns_is_killed():
+    start = time.perf_counter()
+    with pytest.raises(IsolatedTimeout):
+        isolated(racy_counter, "locked", threads=4, iterations=10_000_000, timeout=0.5)
+    assert time.perf_counter() - start < 10
+
+
+def test_rates_survive_the_trip_from_a_fresh_process():
+    rows = isolated(measure_rates, ["call", "locked"], threads=[1, 2], iterations=1_000, repeat=2)
+    assert [(r.variant, r.threads) for r in rows] == [("call", 1), ("call", 2), ("locked", 1), ("locked", 2)]
+    assert all(isinstance(r, RateRow) and isinstance(r.rates, tuple) and len(r.rates) == 2 for r in rows)
 
 
 def test_measure_rates_structure():
-    rows = [RateRow.from_dict(r) for r in measure_rates(["call", "queue"], [1, 2], iterations=2_000, repeat=2)]
+    rows = measure_rates(["call", "queue"], [1, 2], iterations=2_000, repeat=2)
     assert [(r.variant, r.threads) for r in rows] == [("call", 1), ("call", 2), ("queue", 1), ("queue", 2)]
     assert rows[2].iterations == 2_000 // QUEUE_SCALE
     assert all(len(r.rates) == 2 and r.rate > 0 and r.spread >= 0 for r in rows)
     assert rows[0].lost_max == 0 and rows[2].lost_max == 0  # one thread, and the queue, lose nothing
     table = format_rates(rows)
     assert table.splitlines()[0].split()[0] == "variant" and len(table.splitlines()) == 5
-    for bad, error in [(dict(variants="call"), TypeError), (dict(threads=2), TypeError),
-                       (dict(variants=["x"]), ValueError), (dict(repeat=0), ValueError)]:
+    for bad, error in [
+        (dict(variants="call"), TypeError),
+        (dict(threads=2), TypeError),
+        (dict(variants=["x"]), ValueError),
+        (dict(repeat=0), ValueError),
+    ]:
         with pytest.raises(error):
             measure_rates(**bad)
 
 
 def test_locking_costs_throughput():
     # Generous margin: an uncontended lock makes each increment several times slower (measured 3-5x).
-    rows = {r["variant"]: RateRow.from_dict(r) for r in measure_rates(["call", "locked"], [1], 100_000, repeat=3)}
+    rows = {r.variant: r for r in measure_rates(["call", "locked"], [1], 100_000, repeat=3)}
     assert rows["locked"].rate < rows["call"].rate
 
 
@@ -184,57 +187,14 @@ def test_locking_costs_throughput():
 
 
 def test_read_write_windows():
-    assert not has_call(read_write_window(increment_plain)) and not has_jump(read_write_window(increment_plain))
-    assert has_call(read_write_window(increment_call)) and not has_jump(read_write_window(increment_call))
-    assert has_call(read_write_window(increment_locked))
+    assert not has_call(read_write_window(add_in_place)) and not has_jump(read_write_window(add_in_place))
+    assert has_call(read_write_window(add_through_call)) and not has_jump(read_write_window(add_through_call))
+    assert has_call(read_write_window(add_under_lock))
     assert not has_call(read_write_window(increment_dict))  # the call to __hash__ is invisible here
     with pytest.raises(ValueError):
         read_write_window(add_one)
     with pytest.raises(TypeError):
         read_write_window(len)
-
-
-# --- check-then-act ------------------------------------------------------------------------
-
-
-def test_lazy_init_creates_duplicates_without_a_lock():
-    racy = lazy_init_race(threads=4, trials=10, pause=0.002)
-    assert racy.method == "check" and racy.expected == 10
-    assert racy.bad_trials > 0 and racy.actual > racy.expected
-    safe = lazy_init_race(threads=4, trials=10, pause=0.002, locked=True)
-    assert (safe.actual, safe.bad_trials) == (10, 0)
-    assert CheckThenActResult.from_dict(safe.to_dict()) == safe
-    assert "went wrong in 0 of 10" in safe.describe()
-
-
-def test_check_then_insert_loses_items_and_the_fixes_do_not():
-    racy = check_then_insert(threads=4, keys=50, pause=0.0005)
-    assert racy.expected == 200 and racy.actual < racy.expected and racy.bad_trials > 0
-    for method in ("locked", "setdefault"):
-        fixed = check_then_insert(threads=4, keys=50, pause=0.0005, method=method)
-        assert (fixed.actual, fixed.bad_trials, fixed.method) == (200, 0, method)
-    assert set(INSERT_METHODS) == {"check", "locked", "setdefault"}
-
-
-@pytest.mark.parametrize(
-    "func, kwargs, error",
-    [
-        (lazy_init_race, dict(threads=1), ValueError),
-        (lazy_init_race, dict(pause=-1), ValueError),
-        (lazy_init_race, dict(locked="yes"), TypeError),
-        (check_then_insert, dict(method="maybe"), ValueError),
-        (check_then_insert, dict(method=None), TypeError),
-        (check_then_insert, dict(keys=0), ValueError),
-    ],
-)
-def test_check_then_act_rejects_bad_arguments(func, kwargs, error):
-    with pytest.raises(error):
-        func(**kwargs)
-
-
-def test_check_then_act_timeout():
-    with pytest.raises(TimeoutError):
-        lazy_init_race(threads=2, trials=100, pause=0.05, timeout=0.2)
 
 
 # --- the widget -----------------------------------------------------------------------------
@@ -244,7 +204,7 @@ def test_explorer_runs_what_the_widgets_say():
     explorer = RaceExplorer()
     assert explorer.variant.value == "call" and "add_one" in explorer.code.value
     explorer.variant.value = "locked"
-    assert "with box.lock" in explorer.code.value
+    assert "with counter.lock" in explorer.code.value
     explorer.threads.value = 2
     explorer.iterations.value = 20_000
     explorer.switch_ms.value = 1.0
@@ -265,3 +225,4 @@ def test_explorer_rejects_bad_settings():
     explorer.iterations.value = 10
     with pytest.raises(ValueError):
         explorer.run()
+    assert explorer.status.value.startswith("Failed: ValueError") and not explorer.run_button.disabled

@@ -7,6 +7,7 @@ import weakref
 
 import pytest
 
+from utils.engine.isolation import isolated
 from utils.lessons import refcount
 from utils.lessons.refcount import racy_increments, round_robin_schedule, serial_schedule, simulate
 
@@ -192,7 +193,7 @@ def test_immortal_refcount_by_version_matches_this_python():
 
 
 def test_deferred_refcnt_is_py_ssize_t_max_over_8():
-    assert refcount.DEFERRED_REFCNT == sys.maxsize // 8
+    assert sys.maxsize // 8 == refcount.DEFERRED_REFCNT
     if sys.maxsize > 2**32:
         assert refcount.DEFERRED_REFCNT == 2**60 - 1
 
@@ -260,6 +261,14 @@ def test_racy_increments_lose_updates_and_a_lock_prevents_it():
     locked = racy_increments(2, 200, use_lock=True)
     assert locked.lost == 0 and locked.used_lock
     assert "lost 0" in locked.describe()
+
+
+def test_racy_increments_in_a_fresh_process():
+    locked = isolated(racy_increments, 2, 20, use_lock=True)
+    assert isinstance(locked, refcount.RaceResult)
+    assert (locked.expected, locked.counted, locked.used_lock) == (40, 40, True)
+    with pytest.raises(ValueError, match="workers"):
+        isolated(racy_increments, workers=1)
 
 
 @pytest.mark.parametrize(

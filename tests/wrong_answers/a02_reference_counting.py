@@ -14,7 +14,12 @@ WRONG: dict[str, list[str]] = {
         "    del obj\n    return ref() is None",
     ],
     "task3-answer": [
-        "none_is_immortal = sys.version_info < (3, 12)  # the opposite of the truth on this Python",
-        "none_is_immortal = 'yes'",
+        # Answers for the Python at hand only, as a learner on 3.11 would: right there, wrong for 3.12+.
+        'none_is_immortal = {"3.11": False, "3.12": False, "3.14": False}',
+        # "Immortal objects came with sys._is_immortal, in 3.14."
+        'none_is_immortal = {"3.11": False, "3.12": False, "3.14": True}',
+        # "None was always immortal: it is a singleton."
+        'none_is_immortal = {"3.11": True, "3.12": True, "3.14": True}',
+        "none_is_immortal = sys.version_info >= (3, 12)  # one bool for the running Python, not a dict",
     ],
 }

@@ -2,15 +2,21 @@
 
 WRONG: dict[str, list[str]] = {
     "task1-answer": [
-        # The other build's answer for `+=`: "every read-modify-write races, += included" with the GIL
-        # (true without it only), or "+= is safe on 3.10+" without the GIL (true with it only).
-        'loses_updates = {"plain": gil_enabled(), "call": True, "locked": False, "append": False, "dict_pyhash": True}',
+        # "Every read-modify-write races, += included", with the GIL (true on 3.9 and without the GIL only).
+        'loses_updates = {"plain": True, "call": True, "locked": False, "append": False, "dict_pyhash": True}\n'
+        "plain_without_gil = True",
+        # "+= is safe on 3.10+", carried over to the free-threaded build.
+        'loses_updates = {"plain": False, "call": True, "locked": False, "append": False, "dict_pyhash": True}\n'
+        "plain_without_gil = False",
         # "The line looks like the int-key dict variant, so it is safe."
-        'loses_updates = {"plain": False, "call": True, "locked": False, "append": False, "dict_pyhash": False}',
+        'loses_updates = {"plain": False, "call": True, "locked": False, "append": False, "dict_pyhash": False}\n'
+        "plain_without_gil = True",
         # "append is a read-modify-write of the list too."
-        'loses_updates = {"plain": False, "call": True, "locked": False, "append": True, "dict_pyhash": True}',
+        'loses_updates = {"plain": False, "call": True, "locked": False, "append": True, "dict_pyhash": True}\n'
+        "plain_without_gil = True",
         # "The GIL makes my threaded code thread-safe."
-        'loses_updates = dict.fromkeys(["plain", "call", "locked", "append", "dict_pyhash"], False)',
+        'loses_updates = dict.fromkeys(["plain", "call", "locked", "append", "dict_pyhash"], False)\n'
+        "plain_without_gil = True",
     ],
     "task2-answer": [
         # A new lock per increment: no other thread ever waits for it.
@@ -21,6 +27,11 @@ WRONG: dict[str, list[str]] = {
         "class SafeCounter:\n    def __init__(self):\n        self.value = 0\n        self.lock = threading.Lock()\n\n"
         "    def increment(self):\n        with self.lock:\n            current = self.value\n"
         "        self.value = slow_add_one(current)",
+        # The lock covers the read and the call, not the write: loses nothing on most runs with the GIL,
+        # but another thread can read the old value between the release and the write.
+        "class SafeCounter:\n    def __init__(self):\n        self.value = 0\n        self.lock = threading.Lock()\n\n"
+        "    def increment(self):\n        with self.lock:\n            new = slow_add_one(self.value)\n"
+        "        self.value = new",
         # The lock covers the write only.
         "class SafeCounter:\n    def __init__(self):\n        self.value = 0\n        self.lock = threading.Lock()\n\n"
         "    def increment(self):\n        new = slow_add_one(self.value)\n        with self.lock:\n"

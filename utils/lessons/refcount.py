@@ -16,8 +16,9 @@ This module contains:
   shared field, and no schedule can lose an update. As in CPython, the shared field counts in units of
   4 (``1 << REF_SHARED_SHIFT``): its two low bits are flags, and the count is
   ``ob_ref_local + (ob_ref_shared >> 2)`` (:func:`true_count`).
-- :func:`racy_increments`: real Python threads updating a *Python-level* counter with a
-  deliberately non-atomic read / ``time.sleep`` / write, which loses updates on every run.
+- :func:`racy_increments`: real Python threads updating a *Python-level* counter
+  (:class:`utils.engine.counters.Counter`) with a deliberately non-atomic read / ``time.sleep`` /
+  write, which loses updates on every run; run it with ``isolated(racy_increments)``.
 - :class:`TrackedList`: a list that can be weakly referenced, to watch a reference cycle die.
 - :func:`count_inside_call` and :func:`paused_call`: what a function call adds to a count.
 - :func:`immortal_refcount`, :data:`DEFERRED_REFCNT`: the counts ``sys.getrefcount`` reports for
@@ -28,12 +29,15 @@ Importing this module starts nothing and changes no global state.
 
 from __future__ import annotations
 
+import functools
 import sys
-import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from utils.engine.validation import check_version
+
+from utils.engine.counters import Counter, count_in_threads
+from utils.engine.plaindata import PlainData
+from utils.engine.validation import check_count, check_seconds, check_version
 
 __all__ = [
     "DEFERRED_REFCNT",
@@ -47,6 +51,8 @@ __all__ = [
     "immortal_refcount",
     "paused_call",
     "racy_increments",
+    "read_sleep_write",
+    "read_sleep_write_locked",
     "round_robin_schedule",
     "serial_schedule",
     "simulate",
@@ -407,7 +413,7 @@ def simulate(
 
 
 @dataclass(frozen=True)
-class RaceResult:
+class RaceResult(PlainData):
     """What :func:`racy_increments` counted, against what it should have counted."""
 
     workers: int
@@ -429,41 +435,21 @@ class RaceResult:
         )
 
 
-class _Counter:
-    """A Python-level stand-in for an object's reference-count field."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-
-def _increment_many(
-    counter: _Counter,
-    increments: int,
-    lock: threading.Lock | None,
-    barrier: threading.Barrier,
-    pause: float,
-    errors: list,
-) -> None:
-    try:
-        _increment_loop(counter, increments, lock, barrier, pause)
-    except BaseException as error:  # reported by racy_increments, not lost in a thread
-        errors.append(error)
+def read_sleep_write(pause: float, counter: Counter, n: int) -> None:
+    """``n`` increments of ``counter.value`` as a read, a ``time.sleep(pause)`` and a write of the stale value."""
+    for _ in range(n):
+        value = counter.value  # read
+        time.sleep(pause)  # give up the GIL between the read and the write, as a preemption would
+        counter.value = value + 1  # write back a possibly stale value
 
 
-def _increment_loop(
-    counter: _Counter, increments: int, lock: threading.Lock | None, barrier: threading.Barrier, pause: float
-) -> None:
-    barrier.wait()
-    for _ in range(increments):
-        if lock is None:
-            value = counter.count  # read
-            time.sleep(pause)  # give up the GIL between the read and the write, as a preemption would
-            counter.count = value + 1  # write back a possibly stale value
-        else:
-            with lock:
-                value = counter.count
-                time.sleep(pause)
-                counter.count = value + 1
+def read_sleep_write_locked(pause: float, counter: Counter, n: int) -> None:
+    """The same increments, each read, sleep and write inside ``counter.lock``."""
+    for _ in range(n):
+        with counter.lock:
+            value = counter.value
+            time.sleep(pause)
+            counter.value = value + 1
 
 
 def racy_increments(
@@ -476,11 +462,13 @@ def racy_increments(
 ) -> RaceResult:
     """Real threads increment one Python-level counter with a non-atomic read / sleep / write.
 
-    Each increment reads ``counter.count``, sleeps ``pause`` seconds, then writes the value it read
-    plus one. ``time.sleep`` releases the GIL, so another thread runs between a thread's read and
-    its write, and the later write overwrites the earlier one: a lost update, the same pattern as
-    two unsynchronised ``Py_INCREF`` calls. With ``use_lock=True`` the read and write happen under a
-    ``threading.Lock`` and nothing is lost.
+    Each increment reads ``counter.value``, sleeps ``pause`` seconds, then writes the value it read
+    plus one (:func:`read_sleep_write`). ``time.sleep`` releases the GIL, so another thread runs
+    between a thread's read and its write, and the later write overwrites the earlier one: a lost
+    update, the same pattern as two unsynchronised ``Py_INCREF`` calls. With ``use_lock=True`` the
+    read and write happen under a ``threading.Lock`` and nothing is lost. The threads start together
+    behind a barrier (:func:`utils.engine.counters.count_in_threads`). From a notebook run it in a
+    fresh process: ``isolated(racy_increments, workers=2)``.
 
     The default pause is a real (tiny) sleep rather than ``sleep(0)``: on 3.10, ``sleep(0)`` returns
     at once and the sleeping thread can take the GIL straight back before the other thread wakes,
@@ -491,33 +479,12 @@ def racy_increments(
         TimeoutError: the threads did not finish within ``timeout`` seconds.
         RuntimeError: a worker thread raised.
     """
-    for label, value, low in (("workers", workers, 2), ("increments", increments, 1)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{label} must be an int, got {type(value).__name__}")
-        if value < low:
-            raise ValueError(f"{label} must be at least {low}, got {value}")
-    for label, value in (("pause", pause), ("timeout", timeout)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"{label} must be a number of seconds, got {type(value).__name__}")
-    if not pause >= 0:
-        raise ValueError(f"pause must be >= 0 seconds, got {pause}")
-    if not timeout > 0:
-        raise ValueError(f"timeout must be positive, got {timeout}")
-    counter = _Counter()
-    lock = threading.Lock() if use_lock else None
-    barrier = threading.Barrier(workers, timeout=timeout)
-    errors: list[BaseException] = []
-    pool = [
-        threading.Thread(target=_increment_many, args=(counter, increments, lock, barrier, pause, errors), daemon=True)
-        for _ in range(workers)
-    ]
-    deadline = time.monotonic() + timeout
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join(max(0.0, deadline - time.monotonic()))
-    if any(thread.is_alive() for thread in pool):
-        raise TimeoutError(f"the {workers} threads did not finish within {timeout} s")
-    if errors:
-        raise RuntimeError(f"a worker thread failed: {errors[0]!r}") from errors[0]
-    return RaceResult(workers, increments, workers * increments, counter.count, use_lock)
+    workers = check_count("workers", workers, 2, 64)
+    increments = check_count("increments", increments, 1, 10**6)
+    pause = check_seconds("pause", pause, 0.0, 1.0, allow_low=True)
+    timeout = check_seconds("timeout", timeout, 0.0, 600.0)
+    loop = read_sleep_write_locked if use_lock else read_sleep_write
+    tally = count_in_threads(
+        functools.partial(loop, pause), workers, increments, chunk=1, timeout=timeout, name="racy_increments"
+    )
+    return RaceResult(workers, increments, tally.expected, tally.actual, use_lock)
