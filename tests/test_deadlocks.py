@@ -5,14 +5,14 @@ import threading
 
 import pytest
 
-from utils.lessons import deadlocks
 from utils.engine import environment
+from utils.engine.isolation import isolated
+from utils.lessons import deadlocks
 from utils.lessons.deadlocks import (
     DeadlockReport,
     HandoffReport,
     Ledger,
     LockTimeout,
-    StarvationReport,
     Wait,
     find_cycle,
     global_order,
@@ -23,7 +23,6 @@ from utils.lessons.deadlocks import (
     starvation,
     wait_while_holding,
 )
-from utils.engine.isolation import call_isolated
 
 TIMEOUT = 0.1
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
@@ -145,10 +144,9 @@ def open_rlock_account(name, balance):
 
 
 def transfer_in_argument_order(a, b, amount):
-    with a.lock:
-        with b.lock:
-            a.balance -= amount
-            b.balance += amount
+    with a.lock, b.lock:
+        a.balance -= amount
+        b.balance += amount
 
 
 def transfer_in_global_order(a, b, amount):
@@ -206,9 +204,8 @@ def test_bench_detects_an_argument_order_deadlock_quickly_every_time(opener):
 
 def test_bench_detects_a_thread_waiting_for_its_own_lock():
     def take_twice(a, b, amount):
-        with a.lock:
-            with a.lock:
-                pass
+        with a.lock, a.lock:
+            pass
 
     report = run_opposite_transfers(take_twice, open_account, give_up=GIVE_UP)
     assert report.detected and report.cycle in {("thread-1", "thread-1"), ("thread-2", "thread-2")}
@@ -324,14 +321,51 @@ def test_bench_rejects_bad_arguments(kwargs, error, match):
         run_opposite_transfers(**arguments)
 
 
+def test_a_ring_of_three_deadlocks_in_argument_order_and_not_in_a_global_order():
+    ring = deadlocks.run_transfers(transfer_in_argument_order, open_account, deadlocks.RING_MOVES)
+    assert ring.cycle == ("thread-1", "thread-2", "thread-3", "thread-1")
+    assert {(w.thread, w.owner) for w in ring.stuck} == {
+        ("thread-1", "thread-2"),
+        ("thread-2", "thread-3"),
+        ("thread-3", "thread-1"),
+    }
+    assert ring.joined and ring.moves == deadlocks.RING_MOVES
+    fixed = deadlocks.run_transfers(transfer_in_global_order, open_account, deadlocks.RING_MOVES, rounds=10)
+    assert fixed.completed and len(fixed.calls) == 30
+    assert fixed.balances == fixed.expected_balances == {"alice": 80, "bob": 110, "carol": 110}
+    assert len(fixed.lock_orders) == 3 and all(list(order) == sorted(order) for order in fixed.lock_orders)
+
+
+def test_the_opposite_bench_is_the_two_move_case():
+    report = run_opposite_transfers(transfer_in_global_order, open_account, rounds=5)
+    assert report.moves == deadlocks.BENCH_MOVES and report.expected_calls == 10
+    assert report.expected_balances == {"alice": 95, "bob": 105} == report.balances
+
+
+@pytest.mark.parametrize(
+    "moves, error",
+    [
+        ((("thread-1", "alice", "bob", 3),), ValueError),  # one thread cannot deadlock with itself here
+        ([("thread-1", "alice", "alice", 3), ("thread-2", "bob", "alice", 1)], ValueError),
+        ([("thread-1", "alice", "bob", 3), ("thread-1", "bob", "alice", 1)], ValueError),
+        ([("thread-1", "alice", "bob", 0), ("thread-2", "bob", "alice", 1)], ValueError),
+        ([("thread-1", "alice", "bob"), ("thread-2", "bob", "alice", 1)], TypeError),
+        ([("thread-1", "alice", 7, 3), ("thread-2", "bob", "alice", 1)], TypeError),
+        ("alice -> bob", TypeError),
+    ],
+)
+def test_bench_rejects_bad_moves(moves, error):
+    with pytest.raises(error):
+        deadlocks.run_transfers(transfer_in_global_order, open_account, moves)
+
+
 # --- fork ------------------------------------------------------------------------------------------
 
 
 @needs_fork
 def test_child_cannot_take_a_lock_held_at_fork_time():
-    report = deadlocks.ForkReport.from_dict(
-        call_isolated("utils.lessons.deadlocks:fork_while_locked", {"timeout": TIMEOUT}, timeout=60)
-    )
+    report = isolated(deadlocks.fork_while_locked, TIMEOUT, timeout=60)
+    assert isinstance(report, deadlocks.ForkReport)
     assert report.available and report.locked_in_child
     assert report.child_acquired is False and report.child_threads == 1 and report.child_exit == 0
     assert report.parent_acquired is True
@@ -341,13 +375,22 @@ def test_child_cannot_take_a_lock_held_at_fork_time():
 
 @needs_fork
 def test_fork_warns_only_with_threads_and_only_from_3_12():
-    assert call_isolated("utils.lessons.deadlocks:fork_warnings", {"threads": 0}, timeout=60) == []
-    warned = call_isolated("utils.lessons.deadlocks:fork_warnings", {"threads": 1}, timeout=60)
+    quiet = isolated(deadlocks.fork_warnings, threads=0, timeout=60)
+    assert quiet == deadlocks.ForkWarnings(True, 0)
+    warned = isolated(deadlocks.fork_warnings, threads=1, timeout=60)
+    assert warned.available and warned.threads == 1
     if sys.version_info >= (3, 12):
-        assert [w["category"] for w in warned] == ["DeprecationWarning"]
-        assert "multi-threaded" in warned[0]["message"]
+        assert warned.categories == ("DeprecationWarning",)
+        assert "multi-threaded" in warned.messages[0]
     else:
-        assert warned == []
+        assert warned.categories == warned.messages == ()
+
+
+def test_fork_functions_say_when_there_is_no_fork(monkeypatch):
+    monkeypatch.delattr(os, "fork", raising=False)  # as on Windows
+    assert deadlocks.fork_warnings(1) == deadlocks.ForkWarnings(False, 1)
+    report = deadlocks.fork_while_locked(TIMEOUT)
+    assert not report.available and report.child_acquired is None and report.warnings == ()
 
 
 @needs_fork
@@ -369,9 +412,7 @@ def test_fork_functions_refuse_to_fork_a_process_with_threads():
 
 
 def test_polite_thread_starves():
-    report = StarvationReport.from_dict(
-        call_isolated("utils.lessons.deadlocks:starvation", {"seconds": 0.3, "attempts": 3}, timeout=60)
-    )
+    report = isolated(starvation, seconds=0.3, attempts=3, timeout=60)
     assert report.polite_tries > 0 and report.greedy_acquisitions > 0
     # the lock is held ~all the time, free only between a release and the next acquire (and, with
     # the GIL, the polite thread runs only when the GIL is handed over, mostly inside the critical section)
@@ -401,8 +442,9 @@ def test_handoff_after_a_long_wait_where_the_lock_is_a_pymutex():
     assert HandoffReport.from_dict(json.loads(json.dumps(report.to_dict()))) == report
 
 
-@pytest.mark.skipif(not (lock_hands_over() and environment.gil_enabled()),
-                    reason="needs the PyMutex lock (3.13.1+) and the GIL")
+@pytest.mark.skipif(
+    not (lock_hands_over() and environment.gil_enabled()), reason="needs the PyMutex lock (3.13.1+) and the GIL"
+)
 def test_no_handoff_before_a_millisecond():
     # A 0.2 ms wait is below the 1 ms threshold: release() only unlocks and wakes the waiter, which
     # must take the GIL back before it can try again; the releasing thread holds the GIL and wins.
@@ -414,8 +456,9 @@ def test_no_handoff_before_a_millisecond():
 def test_handoff_describes_the_rounds():
     report = HandoffReport(0.005, (True, False, False), (True, True, True), "3.14.0", True)
     assert report.rounds == 3
-    assert report.describe() == ("Waiter blocked 5 ms: the releasing thread re-took the lock at once in "
-                                 "1 of 3 rounds; the waiter got it in 3")
+    assert report.describe() == (
+        "Waiter blocked 5 ms: the releasing thread re-took the lock at once in 1 of 3 rounds; the waiter got it in 3"
+    )
 
 
 # --- argument checks ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
+import concurrent.futures as cf
 import gc
 import json
-import os
+import multiprocessing
 import pickle
 import subprocess
 import sys
@@ -14,12 +15,18 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
 
-from utils.lessons import ipc  # noqa: E402
-from utils.lessons.ipc import IpcCost, SharedVsCopy, TaskOverhead  # noqa: E402
-from utils.engine.workloads import sleep  # noqa: E402
+from utils.engine.isolation import isolated
+from utils.engine.workloads import sleep
+from utils.lessons import ipc
+from utils.lessons.ipc import (
+    IpcCost,
+    SharedVsCopy,
+    TaskOverhead,
+    experiments,
+)
 
 THIS = ".".join(map(str, sys.version_info[:3]))
 POOL_MODULES = ("concurrent.futures", "multiprocessing")
@@ -95,7 +102,7 @@ def test_payload_sizes_match_their_pickles():
 
 
 def test_task_overhead_structure_and_chunking():
-    result = ipc.task_overhead(tasks=1000, size=50, chunksizes=[1, 100], start_method="fork", repeat=2, isolated=False)
+    result = ipc.task_overhead(tasks=1000, size=50, chunksizes=[1, 100], start_method="fork", repeat=2)
     assert result.start_method == "fork" and result.chunksizes == [1, 100] and result.python == THIS
     assert len(result.sequential_times) == 2 and [len(t) for t in result.pool_times] == [2, 2]
     assert list(result.per_task_us()) == ["sequential", "chunksize=1", "chunksize=100"]
@@ -109,7 +116,7 @@ def test_task_overhead_structure_and_chunking():
 
 
 def test_ipc_cost_grows_with_size_and_threads_copy_nothing():
-    result = ipc.ipc_cost(sizes=[0.1, 4], kinds=["bytes", "list"], start_method="fork", repeat=2, isolated=False)
+    result = ipc.ipc_cost(sizes=[0.1, 4], kinds=["bytes", "list"], start_method="fork", repeat=2)
     assert result.kinds == ["bytes", "list"] and result.sizes == [0.1, 4.0]
     for kind in result.kinds:
         assert result.pickled_mb[kind] == pytest.approx([0.1, 4], rel=0.02)
@@ -125,7 +132,7 @@ def test_ipc_cost_grows_with_size_and_threads_copy_nothing():
 
 
 def test_shared_memory_experiment_checksums_and_unlinks(created_blocks):
-    result = ipc.shared_vs_copy(megabytes=8, workers=2, start_method="fork", repeat=2, isolated=False)
+    result = ipc.shared_vs_copy(megabytes=8, workers=2, start_method="fork", repeat=2)
     assert result.checksums_match and len(result.copy_times) == len(result.shared_times) == 2
     assert result.copy > 0 and result.shared > 0
     assert SharedVsCopy.from_dict(json.loads(json.dumps(result.to_dict()))) == result
@@ -137,15 +144,19 @@ def test_shared_memory_is_unlinked_when_the_pool_fails(monkeypatch, created_bloc
     def broken_pool(*args, **kwargs):
         raise RuntimeError("no pool today")
 
-    monkeypatch.setattr(ipc, "_process_pool", broken_pool)
+    monkeypatch.setattr(experiments, "process_pool", broken_pool)
     with pytest.raises(RuntimeError, match="no pool today"):
-        ipc.shared_vs_copy(megabytes=1, repeat=1, isolated=False)
+        ipc.shared_vs_copy(megabytes=1, repeat=1)
     assert len(created_blocks) == 1 and not still_there(created_blocks[0])
 
 
 def test_isolated_runs_come_back_as_results():
-    result = ipc.task_overhead(tasks=20, size=20, chunksizes=[1, 5], repeat=1)
+    result = isolated(ipc.task_overhead, tasks=20, size=20, chunksizes=[1, 5], repeat=1, timeout=60)
     assert isinstance(result, TaskOverhead) and result.python == THIS and result.tasks == 20
+    cost = isolated(ipc.ipc_cost, sizes=[0.1], kinds=["bytes", "list"], repeat=1, timeout=60)
+    assert isinstance(cost, IpcCost) and set(cost.round_trip) == {"bytes", "list"} and len(cost.thread_round_trip) == 1
+    shared = isolated(ipc.shared_vs_copy, megabytes=1, repeat=1, timeout=60)
+    assert isinstance(shared, SharedVsCopy) and shared.checksums_match and len(shared.copy_times) == 1
 
 
 def test_a_function_workers_cannot_import(unimportable_square):
@@ -196,8 +207,18 @@ def test_plots():
     ax = fig.axes[0]
     assert [p.get_height() for p in ax.patches] == pytest.approx([11, 30.5, 8.5])
     assert "Python 3.11.7, 2 CPUs" in ax.get_title()
-    cost = IpcCost([1, 4], ["bytes"], "fork", 1, {"bytes": [1, 4]}, {"bytes": [0.01, 0.04]},
-                   {"bytes": [0.002, 0.008]}, [1e-5, 1e-5], "3.11.7", 2)
+    cost = IpcCost(
+        [1, 4],
+        ["bytes"],
+        "fork",
+        1,
+        {"bytes": [1, 4]},
+        {"bytes": [0.01, 0.04]},
+        {"bytes": [0.002, 0.008]},
+        [1e-5, 1e-5],
+        "3.11.7",
+        2,
+    )
     fig = ipc.plot_ipc_cost(cost, show=False)
     left, right = fig.axes
     assert len(left.lines) == 3 and len(right.lines) == 1
@@ -211,22 +232,22 @@ def test_plots():
 @pytest.mark.parametrize(
     "call, error",
     [
-        (lambda: ipc.task_overhead(tasks=0, isolated=False), ValueError),
-        (lambda: ipc.task_overhead(tasks=10, chunksizes=[0], isolated=False), ValueError),
-        (lambda: ipc.task_overhead(tasks=10, chunksizes=[11], isolated=False), ValueError),
-        (lambda: ipc.task_overhead(chunksizes="10", isolated=False), TypeError),
-        (lambda: ipc.task_overhead(start_method="thread", isolated=False), ValueError),
-        (lambda: ipc.task_overhead(repeat=0, isolated=False), ValueError),
-        (lambda: ipc.ipc_cost(sizes=[], isolated=False), ValueError),
-        (lambda: ipc.ipc_cost(sizes=[0], isolated=False), ValueError),
-        (lambda: ipc.ipc_cost(sizes=[1000], isolated=False), ValueError),
-        (lambda: ipc.ipc_cost(sizes=["1"], isolated=False), TypeError),
-        (lambda: ipc.ipc_cost(sizes=4, isolated=False), TypeError),
-        (lambda: ipc.ipc_cost(kinds=["dict"], isolated=False), ValueError),
-        (lambda: ipc.ipc_cost(kinds="bytes", isolated=False), TypeError),
-        (lambda: ipc.ipc_cost(timeout=0, isolated=False), ValueError),
-        (lambda: ipc.shared_vs_copy(megabytes=-1, isolated=False), ValueError),
-        (lambda: ipc.shared_vs_copy(workers=0, isolated=False), ValueError),
+        (lambda: ipc.task_overhead(tasks=0), ValueError),
+        (lambda: ipc.task_overhead(tasks=10, chunksizes=[0]), ValueError),
+        (lambda: ipc.task_overhead(tasks=10, chunksizes=[11]), ValueError),
+        (lambda: ipc.task_overhead(chunksizes="10"), TypeError),
+        (lambda: ipc.task_overhead(start_method="thread"), ValueError),
+        (lambda: ipc.task_overhead(repeat=0), ValueError),
+        (lambda: ipc.ipc_cost(sizes=[]), ValueError),
+        (lambda: ipc.ipc_cost(sizes=[0]), ValueError),
+        (lambda: ipc.ipc_cost(sizes=[1000]), ValueError),
+        (lambda: ipc.ipc_cost(sizes=["1"]), TypeError),
+        (lambda: ipc.ipc_cost(sizes=4), TypeError),
+        (lambda: ipc.ipc_cost(kinds=["dict"]), ValueError),
+        (lambda: ipc.ipc_cost(kinds="bytes"), TypeError),
+        (lambda: ipc.ipc_cost(timeout=0), ValueError),
+        (lambda: ipc.shared_vs_copy(megabytes=-1), ValueError),
+        (lambda: ipc.shared_vs_copy(workers=0), ValueError),
         (lambda: ipc.make_payload("bytes", float("nan")), ValueError),
         (lambda: ipc.call_in_new_pool(42, 3, "spawn"), TypeError),
         (lambda: ipc.call_in_new_pool(ipc.square, 3, None), ValueError),
@@ -243,3 +264,39 @@ def test_importing_starts_nothing_and_skips_matplotlib():
     code = "import sys, threading, utils.lessons.ipc; print('matplotlib' in sys.modules, threading.active_count())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout.split()
     assert out == ["False", "1"]
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")  # fork, up to 3.13
+def test_started_processes_sees_the_start_method_a_pool_really_used():
+    methods = multiprocessing.get_all_start_methods()
+    other = "forkserver" if "forkserver" in methods and methods[0] != "forkserver" else "spawn"
+    with (
+        ipc.started_processes() as used,
+        cf.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context(other)) as pool,
+    ):
+        assert list(pool.map(ipc.square, [1, 2, 3], timeout=30)) == [1, 4, 9]
+    assert used == [other, other]
+    with ipc.started_processes() as used:
+        multiprocessing.get_context(other)  # built, never passed: the pool starts with the default
+        with cf.ProcessPoolExecutor(1) as pool:
+            assert pool.submit(ipc.square, 2).result(timeout=30) == 4
+    assert used == [methods[0]]
+    with ipc.started_processes() as after:
+        pass
+    assert after == [] and used == [methods[0]]  # the wrappers are gone: nothing more was recorded
+
+
+def test_started_processes_restores_the_process_classes_on_errors():
+    from multiprocessing import context
+
+    before = dict(vars(context.SpawnProcess))["_Popen"]
+    with pytest.raises(RuntimeError, match="boom"), ipc.started_processes():
+        raise RuntimeError("boom")
+    assert dict(vars(context.SpawnProcess))["_Popen"] is before
+
+
+def test_a_start_method_the_platform_lacks_is_reported_not_raised(monkeypatch):
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])  # as on Windows
+    assert ipc.call_in_new_pool(ipc.square, 3, "fork").startswith("not available on this platform")
+    with pytest.raises(ValueError):
+        ipc.call_in_new_pool(ipc.square, 3, "threads")  # not a start method anywhere

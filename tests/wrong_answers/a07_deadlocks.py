@@ -24,8 +24,23 @@ WRONG: dict[str, list[str]] = {
         "        a.balance -= amount\n        b.balance += amount",
     ],
     "task3-answer": [
-        'fork_warning_reason = "b"\nfork_warns_here = hasattr(os, "fork") and sys.version_info >= (3, 12)',
-        'fork_warning_reason = "d"\nfork_warns_here = hasattr(os, "fork") and sys.version_info >= (3, 12)',
-        'fork_warning_reason = "a"\nfork_warns_here = sys.version_info < (3, 12)',
+        'fork_warning_reason = "b"\nwarns_311_thread = False\nwarns_313_thread = True\nwarns_313_alone = False',
+        'fork_warning_reason = "d"\nwarns_311_thread = False\nwarns_313_thread = True\nwarns_313_alone = False',
+        # "fork() has always been unsafe with threads, so every version warns."
+        'fork_warning_reason = "a"\nwarns_311_thread = True\nwarns_313_thread = True\nwarns_313_alone = False',
+        # "fork() is deprecated": a warning whether or not there are threads.
+        'fork_warning_reason = "a"\nwarns_311_thread = False\nwarns_313_thread = True\nwarns_313_alone = True',
+        # The versions the wrong way round.
+        'fork_warning_reason = "a"\nwarns_311_thread = True\nwarns_313_thread = False\nwarns_313_alone = False',
+    ],
+    "task4-answer": [
+        # The colleague's key, ascending: it changes with every transfer, and equal balances tie.
+        "def lock_key(account):\n    return account.balance\n\n\ndef transfer_in_key_order(a, b, amount):\n    first, second = sorted((a, b), key=lock_key)\n    with first.lock, second.lock:\n        a.balance -= amount\n        b.balance += amount",
+        # Name lengths tie (ann, amy, abe): ties keep the argument order.
+        "def lock_key(account):\n    return len(account.name)\n\n\ndef transfer_in_key_order(a, b, amount):\n    first, second = sorted((a, b), key=lock_key)\n    with first.lock, second.lock:\n        a.balance -= amount\n        b.balance += amount",
+        # First letters tie too.
+        "def lock_key(account):\n    return account.name[0]\n\n\ndef transfer_in_key_order(a, b, amount):\n    first, second = sorted((a, b), key=lock_key)\n    with first.lock, second.lock:\n        a.balance -= amount\n        b.balance += amount",
+        # One key for all: no order at all.
+        "def lock_key(account):\n    return 0\n\n\ndef transfer_in_key_order(a, b, amount):\n    first, second = sorted((a, b), key=lock_key)\n    with first.lock, second.lock:\n        a.balance -= amount\n        b.balance += amount",
     ],
 }
