@@ -2,8 +2,9 @@ import sys
 
 import pytest
 
-from utils.lessons import release
 from utils.engine.environment import free_threaded_build, gil_enabled
+from utils.engine.isolation import isolated
+from utils.lessons import release
 from utils.lessons.release import (
     HASHLIB_GIL_MINSIZE,
     OPERATIONS,
@@ -15,11 +16,10 @@ from utils.lessons.release import (
     hashlib_releases_gil,
     hashlib_rule,
     libc_path,
-    measure_isolated,
     measure_threads,
     plot_block_sweep,
     probe,
-    probe_isolated,
+    probe_callable,
     record_hash_updates,
     sweep_releases,
 )
@@ -28,7 +28,9 @@ needs_gil = pytest.mark.skipif(not gil_enabled(), reason="the GIL is off: every 
 #: A standard build (or a free-threaded one from 3.15): hashlib's size rule shows. On 3.13t/3.14t with the GIL
 #: switched back on, every update releases it (hashlib_releases_gil).
 SIZE_RULE_SHOWS = gil_enabled() and (not free_threaded_build() or sys.version_info >= (3, 15))
-needs_size_rule = pytest.mark.skipif(not SIZE_RULE_SHOWS, reason="no GIL, or a 3.13t/3.14t hash object that always locks")
+needs_size_rule = pytest.mark.skipif(
+    not SIZE_RULE_SHOWS, reason="no GIL, or a 3.13t/3.14t hash object that always locks"
+)
 needs_libc = pytest.mark.skipif(libc_path() is None, reason="no C library with usleep for ctypes here")
 FAST = 0.2  # seconds a probe of a call that holds the GIL lasts in these tests
 
@@ -41,7 +43,9 @@ def test_operations_are_named_and_documented():
         assert op.name == name and op.source and op.unit
         assert op.label(10) and "{" not in op.label(10)
     sha256 = get_operation("sha256")
-    assert [sha256.expected(size) for size in (2047, 2048, 2049)] == [hashlib_releases_gil(size) for size in (2047, 2048, 2049)]
+    assert [sha256.expected(size) for size in (2047, 2048, 2049)] == [
+        hashlib_releases_gil(size) for size in (2047, 2048, 2049)
+    ]
     assert get_operation("numpy").expected(500) is False and get_operation("numpy").expected(501) is True
     assert get_operation("matmul").expected(100) is None
 
@@ -68,9 +72,14 @@ def test_hashlib_releases_for_more_than_2048_bytes_from_315(version, free_thread
 
 @pytest.mark.parametrize(
     "kwargs, error",
-    [(dict(size=-1), ValueError), (dict(size=2.5), TypeError), (dict(size=10, version="three"), ValueError),
-     (dict(size=10, version=3.15), TypeError), (dict(size=10, version=(3,)), TypeError),
-     (dict(size=10, free_threaded="yes"), TypeError)],
+    [
+        (dict(size=-1), ValueError),
+        (dict(size=2.5), TypeError),
+        (dict(size=10, version="three"), ValueError),
+        (dict(size=10, version=3.15), TypeError),
+        (dict(size=10, version=(3,)), TypeError),
+        (dict(size=10, free_threaded="yes"), TypeError),
+    ],
 )
 def test_hashlib_rule_rejects_bad_arguments(kwargs, error):
     with pytest.raises(error):
@@ -93,8 +102,13 @@ def test_unknown_operations_are_rejected(name, error):
 
 @pytest.mark.parametrize(
     "operation, size, error",
-    [("sha256", 0, ValueError), ("sha256", 2.5, TypeError), ("sha256", True, TypeError),
-     ("python", 10**8, ValueError), ("nope", 10, ValueError)],
+    [
+        ("sha256", 0, ValueError),
+        ("sha256", 2.5, TypeError),
+        ("sha256", True, TypeError),
+        ("python", 10**8, ValueError),
+        ("nope", 10, ValueError),
+    ],
 )
 def test_bad_sizes_are_rejected_before_anything_runs(operation, size, error):
     with pytest.raises(error):
@@ -108,9 +122,17 @@ def test_bad_sizes_are_rejected_before_anything_runs(operation, size, error):
 
 @pytest.mark.parametrize(
     "operation, size, released",
-    [("python", 10_000, False), ("zlib", 64 * 1024, True),
-     ("sha256", 1024, False), ("sha256", 2047, False), ("sha256", 2049, True), ("sha256", 1 << 20, True),
-     ("numpy", 500, False), ("numpy", 501, True), ("numpy-object", 1000, False)],
+    [
+        ("python", 10_000, False),
+        ("zlib", 64 * 1024, True),
+        ("sha256", 1024, False),
+        ("sha256", 2047, False),
+        ("sha256", 2049, True),
+        ("sha256", 1 << 20, True),
+        ("numpy", 500, False),
+        ("numpy", 501, True),
+        ("numpy-object", 1000, False),
+    ],
 )
 def test_probe_tells_whether_a_call_releases_the_gil(operation, size, released):
     if free_threaded_build() and gil_enabled():  # PYTHON_GIL=1 on a free-threaded build
@@ -172,8 +194,15 @@ def test_bad_probe_durations_are_rejected(seconds):
 
 
 def test_probe_describe_is_stable_text():
-    held = Probe("sha256", 256, "hashlib sha256 update, 256-byte blocks", other_thread_ran=False, calls=123_456,
-                 seconds=0.5, expected=False)
+    held = Probe(
+        "sha256",
+        256,
+        "hashlib sha256 update, 256-byte blocks",
+        other_thread_ran=False,
+        calls=123_456,
+        seconds=0.5,
+        expected=False,
+    )
     assert held.describe().endswith("no: the GIL was held") and "123" not in held.describe()
     missing = Probe("cdll-usleep", 10, "usleep", available=False, reason="OSError: no libc")
     assert "not available: OSError: no libc" in missing.describe() and missing.agrees
@@ -210,16 +239,18 @@ def test_probe_data_round_trips_and_rejects_unknown_fields():
 
 
 def test_a_missing_c_library_makes_the_operation_unavailable_not_an_error(monkeypatch):
-    monkeypatch.setattr(release, "libc_path", lambda: None)
+    monkeypatch.setattr(release.operations, "libc_path", lambda: None)
     result = probe("cdll-usleep", 1000, seconds=FAST)
     assert not result.available and "no C library" in result.reason
     run = measure_threads("pydll-usleep", 1000, calls=1)
     assert not run.available and run.wall_times == [] and "not available" in run.summary()
 
 
-def test_probe_isolated_runs_all_checks_in_one_fresh_process():
-    probes = probe_isolated([("python", 1000), ("sha256", 1 << 16)], seconds=FAST, timeout=60)
-    assert [p.operation for p in probes] == ["python", "sha256"]
+def test_probes_run_in_a_fresh_process_and_come_back_as_probes():
+    probes = [
+        isolated(probe, name, size, seconds=FAST, timeout=60) for name, size in (("python", 1000), ("sha256", 1 << 16))
+    ]
+    assert [type(p) for p in probes] == [Probe, Probe] and [p.operation for p in probes] == ["python", "sha256"]
     assert all(p.agrees for p in probes) and probes[0].python == probes[1].python == sys.version.split()[0]
     if probes[0].gil_enabled:
         assert [p.released for p in probes] == [False, True]
@@ -227,14 +258,11 @@ def test_probe_isolated_runs_all_checks_in_one_fresh_process():
         assert [p.other_thread_ran for p in probes] == [True, True] and probes[0].released is None
 
 
-@pytest.mark.parametrize(
-    "checks, error",
-    [([], ValueError), ("sha256", TypeError), ([("sha256",)], TypeError), ([("sha256", 0)], ValueError),
-     ([("nope", 10)], ValueError)],
-)
-def test_bad_probe_lists_are_rejected_before_starting_a_process(checks, error):
-    with pytest.raises(error):
-        probe_isolated(checks)
+def test_bad_probe_arguments_come_back_from_the_fresh_process_as_themselves():
+    with pytest.raises(ValueError, match="unknown operation"):
+        isolated(probe, "nope", 10, timeout=60)
+    with pytest.raises(ValueError, match="size of sha256"):
+        isolated(probe, "sha256", 0, timeout=60)
 
 
 # --- timings -------------------------------------------------------------------------------
@@ -243,7 +271,7 @@ def test_bad_probe_lists_are_rejected_before_starting_a_process(checks, error):
 def test_measure_threads_returns_one_timing_per_repeat():
     run = measure_threads("sha256", 1 << 16, calls=16, threads=2, repeat=3)
     assert run.available and len(run.wall_times) == len(run.cpu_times) == 3
-    assert run.wall > 0 and run.cpu > 0 and run.parallelism > 0 and run.spread >= 0
+    assert 0 < run.parallelism <= run.threads * 1.1  # CPU time of the process: at most one CPU per thread
     assert "effective parallelism" in run.summary() and run.label.startswith("hashlib")
     assert ThreadRun.from_dict(run.to_dict()) == run
 
@@ -276,11 +304,11 @@ def test_blas_limit_is_applied_and_undone():
     before = blas_threads()
     if not before:
         pytest.skip("numpy has no BLAS that threadpoolctl can see")
-    limits = release._blas_limits(1)
+    limits = release.threads._blas_limits(1)
     assert blas_threads() == [1] * len(before)
     limits.unregister()
     assert blas_threads() == before
-    assert release._blas_limits(None) is None
+    assert release.threads._blas_limits(None) is None
 
 
 def test_a_slow_run_times_out():
@@ -290,27 +318,23 @@ def test_a_slow_run_times_out():
 
 @pytest.mark.parametrize(
     "kwargs, error",
-    [(dict(calls=0), ValueError), (dict(threads=0), ValueError), (dict(repeat=0), ValueError),
-     (dict(blas_threads=0), ValueError), (dict(timeout=0), ValueError), (dict(calls=1.5), TypeError)],
+    [
+        (dict(calls=0), ValueError),
+        (dict(threads=0), ValueError),
+        (dict(repeat=0), ValueError),
+        (dict(blas_threads=0), ValueError),
+        (dict(timeout=0), ValueError),
+        (dict(calls=1.5), TypeError),
+    ],
 )
 def test_bad_measurement_arguments_are_rejected(kwargs, error):
     with pytest.raises(error):
         measure_threads(**{"operation": "python", "size": 10, "calls": 1, **kwargs})
 
 
-@pytest.mark.parametrize(
-    "specs, error",
-    [([], ValueError), ({"operation": "python"}, TypeError), ([["python", 10, 1]], TypeError),
-     ([dict(operation="python", size=10)], ValueError), ([dict(operation="python", size=10, calls=1, colour=1)], ValueError)],
-)
-def test_bad_spec_lists_are_rejected_before_starting_a_process(specs, error):
-    with pytest.raises(error):
-        measure_isolated(specs)
-
-
 def test_block_sweep_keeps_the_order_and_hashes_the_same_bytes_per_block():
-    runs = hash_block_sweep(blocks=(4096, 1024), total_bytes=1 << 20, threads=2, repeat=1, timeout=60)
-    assert [r.size for r in runs] == [4096, 1024]
+    runs = isolated(hash_block_sweep, [4096, 1024], total_bytes=1 << 20, threads=2, repeat=1, timeout=60)
+    assert [type(r) for r in runs] == [ThreadRun, ThreadRun] and [r.size for r in runs] == [4096, 1024]
     assert [r.size * r.calls for r in runs] == [1 << 20, 1 << 20]
     assert all(r.available and r.threads == 2 and len(r.wall_times) == 1 for r in runs)
 
@@ -330,12 +354,23 @@ def test_block_sweep_rejects_blocks_larger_than_the_data():
 
 
 def _sha_run(size, parallelism, python="3.14.0", gil_enabled=True):
-    return ThreadRun("sha256", size, 10, 2, 1, label="x", wall_times=[1.0], cpu_times=[parallelism],
-                     python=python, gil_enabled=gil_enabled, cpu_count=2)
+    return ThreadRun(
+        "sha256",
+        size,
+        10,
+        2,
+        1,
+        label="x",
+        wall_times=[1.0],
+        cpu_times=[parallelism],
+        python=python,
+        gil_enabled=gil_enabled,
+        cpu_count=2,
+    )
 
 
 def _threshold_lines(ax):
-    return [list(l.get_xdata()) for l in ax.get_lines() if l.get_linestyle() == "--"]
+    return [list(line.get_xdata()) for line in ax.get_lines() if line.get_linestyle() == "--"]
 
 
 def test_plot_has_one_bar_per_block_and_marks_the_threshold():
@@ -376,7 +411,7 @@ def test_plot_has_no_threshold_line_when_all_blocks_are_on_one_side():
 
     matplotlib.use("Agg")
     fig = plot_block_sweep([_sha_run(4096, 1.9), _sha_run(8192, 1.9)], show=False)
-    assert not any(l.get_linestyle() == "--" for l in fig.axes[0].get_lines())
+    assert not any(line.get_linestyle() == "--" for line in fig.axes[0].get_lines())
 
 
 @pytest.mark.parametrize("runs", [[], _sha_run(1024, 1.0), [ThreadRun("zlib", 10, 1, 2, 1)], ["x"]])
@@ -387,8 +422,6 @@ def test_plot_rejects_anything_but_sha256_runs(runs):
 
 def test_probe_callable_tells_holding_from_releasing():
     import hashlib
-
-    from utils.lessons.release import probe_callable
 
     block = bytes(1 << 20)
     big = probe_callable(lambda: hashlib.sha256(block).digest(), label="big blocks")
@@ -440,3 +473,33 @@ def test_record_hash_updates_restores_hashlib_after_an_error():
         record_hash_updates("digest")
     with pytest.raises(ValueError, match="timeout"):
         record_hash_updates(len, b"", timeout=0)
+
+
+# --- the package and the profiler's view (lesson 09) ----------------------------------------
+
+
+def test_the_package_exports_every_public_name_and_each_module_has_one_concern():
+    assert sorted(release.__all__) == sorted(set(release.__all__))
+    assert all(hasattr(release, name) for name in release.__all__)
+    assert release.probe.__module__ == "utils.lessons.release.probing"  # what isolated() imports in the worker
+    assert release.hash_block_sweep.__module__ == "utils.lessons.release.threads"
+
+
+def test_sha256_threads_on_1_and_64_kib_blocks_in_the_profilers_gil_markers():
+    from utils.engine.gil_profile import find_profiler_python, profile_threads
+
+    python = find_profiler_python()
+    if python is None:
+        pytest.skip("no CPython 3.15+ here: the sampling profiler (PEP 799) is new in 3.15")
+    total = 16 * 1024 * 1024
+    small, large = (
+        profile_threads("sha256", threads=2, size=total // block, block=block, python=python, timeout=120)
+        for block in (1024, 65536)
+    )
+    assert small.available and large.available, small.reason or large.reason
+    if small.free_threaded:
+        pytest.skip("a free-threaded 3.15t: no GIL for the threads to take turns on")
+    # the profiled Python's rule (3.15+: more than 2048 bytes): 1 KiB keeps the GIL, 64 KiB releases it
+    assert not hashlib_releases_gil(1024, version=small.python) and hashlib_releases_gil(65536, version=large.python)
+    assert all(small.share(i, "Waiting for GIL") > 0.1 for i in range(2))
+    assert all(large.share(i, "No GIL") > 0.5 for i in range(2))
