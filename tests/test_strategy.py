@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from utils.course import LESSONS
+from utils.engine.environment import find_free_threaded_python, probe_python
 from utils.engine.executors import EXECUTORS, RunResult, available_executors
 from utils.lessons.strategy import (
     NEEDS,
@@ -23,10 +24,15 @@ from utils.lessons.strategy import (
 
 COPYING = {"processes", "subinterpreters", "cluster"}
 LESSON_NUMBERS = {lesson.number for lesson in LESSONS}
-PYENV = "/root/.pyenv/versions"
 THIS = ".".join(map(str, sys.version_info[:3]))
-OTHER_PYTHONS = [f"{PYENV}/{v}/bin/python" for v in ("3.10.13", "3.12.1")
-                 if v != THIS and os.path.exists(f"{PYENV}/{v}/bin/python")]
+
+
+def other_python():
+    """A free-threaded interpreter other than this one (found, not hard-coded), or None."""
+    found = find_free_threaded_python()
+    if found is None or os.path.realpath(found) == os.path.realpath(sys.executable):
+        return None
+    return found
 ALL_NEED_SETS = [(), *((n,) for n in NEEDS), tuple(NEEDS)]
 
 
@@ -177,13 +183,13 @@ def test_run_all_rejects_bad_arguments(kwargs, error):
         run_all(**{"size": 10, "executors": ["threads"], **kwargs})
 
 
-@pytest.mark.parametrize("python", OTHER_PYTHONS[:1] or [None])
-def test_run_all_on_another_interpreter_tries_every_executor(python):
+def test_run_all_on_another_interpreter_tries_every_executor():
+    python = other_python()
     if python is None:
-        pytest.skip("no other CPython found at the pyenv paths")
+        pytest.skip("no free-threaded interpreter other than this one was found")
     results = run_all("sleep", 1, size=10, repeat=1, python=python, timeout=60)
     assert [r.executor for r in results] == list(EXECUTORS)
-    assert {r.python for r in results} == {python.split("/")[-3]}
+    assert {(r.python, r.free_threaded) for r in results} == {(probe_python(python).version, True)}
     # Whether that interpreter has subinterpreter pools, asked independently of utils.engine.executors: 3.14+,
     # or the interpreters-pep-734 backport with the _interpreters module it runs on (built in from 3.13).
     probe = ("import importlib.util as u, sys; print(sys.version_info >= (3, 14) or ("
@@ -206,7 +212,7 @@ def test_interpret_computes_its_numbers_from_the_results():
         fake("interpreters", 0.0, 0.0, available=False, reason="needs 3.14"),
     ])
     lines = text.splitlines()
-    assert lines[0] == "primes, 2 tasks on 2 workers, Python 3.99.0, 2 usable CPUs, GIL on."
+    assert lines[0] == "primes, 2 tasks on 2 workers, Python 3.99.0 (standard build), 2 usable CPUs, GIL on."
     assert "threads: speedup 1.00x, effective parallelism 1.00 (about one CPU" in lines[2]
     assert lines[2].endswith("pool ready in 20 ms") and "pool ready" not in lines[1]
     assert "processes (fork): speedup 2.00x, effective parallelism 2.00 (more than one CPU" in lines[3]
@@ -218,8 +224,22 @@ def test_interpret_computes_its_numbers_from_the_results():
 @pytest.mark.parametrize(
     "results, error",
     [([], TypeError), ("x", TypeError), ([object()], TypeError),
-     ([fake("sequential", 1.0, 1.0, available=False)], ValueError)],
+     ([fake("sequential", 1.0, 1.0, available=False)], ValueError),
+     ([fake("sequential", 1.0, 1.0), fake("threads", 0.5, 1.0, free_threaded=True, gil_enabled=False)], ValueError)],
 )
 def test_interpret_rejects_bad_results(results, error):
     with pytest.raises(error):
         interpret(results)
+
+
+def test_free_threaded_threads_are_measured_like_the_other_executors():
+    python = find_free_threaded_python()
+    if python is None:
+        pytest.skip("no free-threaded interpreter found")
+    results = run_all("countdown", 2, size=200_000, repeat=2, executors=["threads"], python=python, timeout=60)
+    assert [r.executor for r in results] == ["sequential", "threads"]
+    threads = results[1]
+    assert threads.free_threaded and not threads.gil_enabled, "the course's workloads import no GIL-enabling module"
+    assert 0 < threads.parallelism < threads.workers + 0.2, threads.summary()
+    assert interpret(results).splitlines()[0].endswith("(free-threaded build), "
+                                                       f"{threads.cpu_count} usable CPUs, GIL off.")

@@ -16,6 +16,9 @@ WRONG: dict[str, list[str]] = {
         # A library name instead of a strategy.
         'choices = {"crawler": "threads", "chat": "asyncio", "simulation": "multiprocessing", '
         '"compress": "threads", "quick": "sequential"}',
+        # "C code" for the C library call, as if calling it were not the question.
+        'choices = {"crawler": "threads", "chat": "asyncio", "simulation": "processes", '
+        '"compress": "c-code", "quick": "sequential"}',
     ],
     "task2-answer": [
         # The ratio upside down.
@@ -27,23 +30,53 @@ WRONG: dict[str, list[str]] = {
         # min instead of max.
         "parallelism_gain = on_processes.parallelism / on_threads.parallelism\n"
         "more_parallel = min((on_threads, on_processes), key=lambda r: r.parallelism).executor",
+        # Typed in from a run on someone else's machine instead of computed.
+        "parallelism_gain = 40.0\n"
+        "more_parallel = max((on_threads, on_processes), key=lambda r: r.parallelism).executor",
         # Copied the first line and forgot to change the executor.
-        'on_threads = run_isolated("primes", "threads", workers=2, repeat=3)\n'
-        'on_processes = run_isolated("primes", "threads", workers=2, repeat=3)\n'
+        'on_threads = isolated(run, "primes", "threads", 2, repeat=3)\n'
+        'on_processes = isolated(run, "primes", "threads", 2, repeat=3)\n'
         "parallelism_gain = on_processes.parallelism / on_threads.parallelism\n"
         "more_parallel = max((on_threads, on_processes), key=lambda r: r.parallelism).executor",
         # One worker: nothing to run in parallel.
-        'on_threads = run_isolated("primes", "threads", workers=1, repeat=3)\n'
-        'on_processes = run_isolated("primes", "processes", workers=1, repeat=3)\n'
+        'on_threads = isolated(run, "primes", "threads", 1, repeat=3)\n'
+        'on_processes = isolated(run, "primes", "processes", 1, repeat=3)\n'
         "parallelism_gain = on_processes.parallelism / on_threads.parallelism\n"
         "more_parallel = max((on_threads, on_processes), key=lambda r: r.parallelism).executor",
     ],
     "task3-answer": [
         # Mixed up: thinks the GIL is what lets threads run.
-        'threads_scale_here = gil_enabled()\nlets_threads_scale = "a"',
-        'threads_scale_here = not gil_enabled()\nlets_threads_scale = "b"  # turns more often',
-        'threads_scale_here = not gil_enabled()\nlets_threads_scale = "c"  # more threads',
-        'threads_scale_here = not gil_enabled()\nlets_threads_scale = "d"',
-        'threads_scale_here = "no"\nlets_threads_scale = "a"',
+        "threads_scale_standard = True\nthreads_scale_free_threaded = False\nthreads_scale_unready = False\n"
+        'lets_threads_scale = "a"',
+        # Forgets that an unready extension switches the GIL back on.
+        "threads_scale_standard = False\nthreads_scale_free_threaded = True\nthreads_scale_unready = True\n"
+        'lets_threads_scale = "a"',
+        # Thinks the free-threaded build still needs something more.
+        "threads_scale_standard = False\nthreads_scale_free_threaded = False\nthreads_scale_unready = False\n"
+        'lets_threads_scale = "a"',
+        "threads_scale_standard = False\nthreads_scale_free_threaded = True\nthreads_scale_unready = False\n"
+        'lets_threads_scale = "b"  # turns more often',
+        "threads_scale_standard = False\nthreads_scale_free_threaded = True\nthreads_scale_unready = False\n"
+        'lets_threads_scale = "c"  # more threads',
+        "threads_scale_standard = False\nthreads_scale_free_threaded = True\nthreads_scale_unready = False\n"
+        'lets_threads_scale = "d"',
+        'threads_scale_standard = "no"\nthreads_scale_free_threaded = True\nthreads_scale_unready = False\n'
+        'lets_threads_scale = "a"',
+    ],
+    "task4-answer": [
+        # The plan edited after the run, without running it again: the check reads the recorded run.
+        'plan = {"fetch": "threads", "hash": "threads", "parse": "threads"}',
+        # The recorded run doctored: the totals no longer add up from the stages.
+        "import dataclasses\n"
+        "pipeline = dataclasses.replace(pipeline, wall_times=[w / 2 for w in pipeline.wall_times])",
+        # Processes for the waiting stage: it overlaps, but the guide's choice for waiting is threads.
+        'plan = {"fetch": "processes", "hash": "threads", "parse": "processes"}\n'
+        "pipeline = isolated(run_pipeline, plan)",
+        # Nothing parallel: the baseline against itself.
+        'plan = {"fetch": "sequential", "hash": "sequential", "parse": "sequential"}\n'
+        "pipeline = isolated(run_pipeline, plan, repeat=3)",
+        # One repeat, to save time: no median to speak of.
+        'plan = {"fetch": "threads", "hash": "threads", "parse": "processes"}\n'
+        "pipeline = isolated(run_pipeline, plan, repeat=1)",
     ],
 }

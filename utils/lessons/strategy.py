@@ -12,8 +12,11 @@ and the tests all say the same thing:
 :func:`recommend`; it holds no logic of its own and runs headlessly in the tests.
 
 The capstone runs one workload on every executor this Python offers, each in a fresh process
-(:func:`utils.engine.isolation.run_isolated`), and :func:`interpret` turns the results into sentences
-whose numbers are computed from the measurements.
+(:func:`utils.engine.isolation.isolated`), and :func:`interpret` turns the results into sentences
+whose numbers are computed from the measurements. With ``python=`` (a free-threaded interpreter,
+:func:`utils.engine.environment.find_free_threaded_python`) it measures that interpreter's
+executors the same way, so free-threaded threads are one strategy among the others. The mixed
+pipeline of the assignment's capstone is :mod:`utils.lessons.capstone`.
 
 Sources for the guide: the ``threading`` docs (CPython implementation detail: threads for
 I/O-bound tasks, processes for CPU-bound ones), the ``asyncio`` docs, PEP 684 (per-interpreter
@@ -121,7 +124,7 @@ STRATEGIES: dict[str, Strategy] = {
             "free-threaded", "Free-threaded build (`python3.14t`)",
             "threads that compute in Python code and share memory",
             "slower single-threaded code; races come back; extensions without `Py_mod_gil` turn the GIL on",
-            "3.13t experimental, 3.14t supported", 11,
+            "3.13t experimental, 3.14t supported", 12,
         ),
         Strategy(
             "cluster", "A cluster (dask.distributed)", "more CPUs or memory than one machine has",
@@ -144,7 +147,7 @@ _BASE: dict[str, list[tuple[str, str, int]]] = {
     "cpu-python": [
         ("processes", "each process has its own GIL, so Python code runs on every CPU", 8),
         ("subinterpreters", "one GIL per interpreter in one process; cheaper to start than processes", 11),
-        ("free-threaded", "no GIL at all: plain threads run Python code in parallel", 11),
+        ("free-threaded", "no GIL at all: plain threads run Python code in parallel", 12),
         ("c-code", "move the hot loop into C that releases the GIL (numpy, Cython, numba), then use threads", 9),
     ],
     "cpu-c-releases-gil": [
@@ -234,7 +237,7 @@ def recommend(work: str, needs: Iterable[str] = ()) -> list[Recommendation]:
             to_back(key, "workers share no objects, so shared state must be copied or put in shared memory")
         if work == "cpu-python" and "unready-extensions" not in chosen:
             to_front("free-threaded", "threads share every object and, without a GIL, compute in parallel; "
-                     "guard the shared state with locks, as in lesson 05", 11)
+                     "guard the shared state with locks, as in lesson 05", 12)
     if "short-job" in chosen:
         for key in _SLOW_START:
             to_back(key, "starting it can cost more than the whole job")
@@ -336,7 +339,8 @@ def run_all(
     ``sequential`` always comes first (the baseline for speedups). With ``python`` (another
     interpreter) every executor is tried and those it lacks come back with ``available=False``.
     """
-    from utils.engine.isolation import run_isolated
+    from utils.engine.executors import run
+    from utils.engine.isolation import isolated
 
     get_workload(workload)
     if size is not None:
@@ -353,7 +357,7 @@ def run_all(
         check_executor(name)
     names = ["sequential"] + [n for n in dict.fromkeys(names) if n != "sequential"]
     return [
-        run_isolated(workload, name, workers, size=size, repeat=repeat, python=python, timeout=timeout)
+        isolated(run, workload, name, workers, size=size, repeat=repeat, python=python, timeout=timeout)
         for name in names
     ]
 
@@ -378,8 +382,12 @@ def interpret(results: list[RunResult]) -> str:
     baseline = results[0]
     if not baseline.available:
         raise ValueError("the first result (the baseline) is not available")
+    build = "free-threaded build" if baseline.free_threaded else "standard build"
     lines = [f"{baseline.workload}, {baseline.tasks} tasks on {max(r.workers for r in results)} workers, "
-             f"Python {baseline.python}, {baseline.cpu_count} usable CPUs, GIL {'on' if baseline.gil_enabled else 'off'}."]
+             f"Python {baseline.python} ({build}), {baseline.cpu_count} usable CPUs, "
+             f"GIL {'on' if baseline.gil_enabled else 'off'}."]
+    if any((r.python, r.free_threaded) != (baseline.python, baseline.free_threaded) for r in results):
+        raise ValueError("results from different interpreters: interpret each interpreter's results on their own")
     for r in results:
         if not r.available:
             lines.append(f"- {r.label}: not available here ({r.reason})")
