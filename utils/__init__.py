@@ -3,12 +3,10 @@
 Three layers, each a package:
 
 - ``utils.engine``: run and measure experiments (environment, workloads, executors, isolation,
-  timing, timeline, gil_profile, echo, bench, validation, plaindata). It imports nothing from
+  timing, timeline, gil_profile, counters, bytecode, echo, bench, validation, plaindata). It imports nothing from
   the two layers above it (``tests/test_layout.py`` checks).
 - ``utils.ui``: matplotlib figures (``plots``) and ipywidgets panels (``panels``).
-- ``utils.lessons``: one module per lesson (``history`` 01, ``refcount`` 02, ``gil_internals`` 03,
-  ``cpu_io`` 04, ``races`` 05, ``convoy`` 06, ``deadlocks`` 07, ``ipc`` 08, ``release`` 09,
-  ``async_demos`` 10, ``beyond`` 11, ``free_threaded`` 12, ``strategy`` 13).
+- ``utils.lessons``: each lesson's own material (see its docstring for which module serves which lesson).
 
 Beside them: ``utils.course`` (the list of lessons) and ``utils.checks`` (check cells for the
 exercises). Importing ``utils`` imports nothing heavy and starts nothing; import the module you need.
