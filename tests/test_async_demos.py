@@ -8,11 +8,17 @@ import matplotlib.pyplot as plt
 import pytest
 from thread_checks import threads_left, threads_now
 
-from utils.lessons import async_demos
 from utils.engine import environment
-from utils.lessons.async_demos import TickerResult, idle_clients_memory, plot_echo_scaling, ticker_during_cpu_work
 from utils.engine.executors import RunResult
-from utils.engine.isolation import call_isolated
+from utils.engine.isolation import isolated
+from utils.lessons import async_demos
+from utils.lessons.async_demos import (
+    IdleMemory,
+    TickerResult,
+    idle_clients_memory,
+    plot_echo_scaling,
+    ticker_during_cpu_work,
+)
 
 SMALL = 3_000_000  # countdown size: a few tenths of a second at most
 
@@ -55,9 +61,7 @@ def test_to_thread_uses_and_restores_the_switch_interval():
 def test_to_thread_lateness_follows_the_gil():
     # With a GIL the loop's thread waits about one switch interval for it at every tick (measured here:
     # 5-7 ms at 5 ms, under load); with the GIL off it does not wait (0.1-0.2 ms, like the idle loop).
-    result = call_isolated("utils.lessons.async_demos:ticker_during_cpu_work", {"mode": "to_thread", "size": SMALL},
-                           timeout=60)
-    result = TickerResult.from_dict(result)
+    result = isolated(ticker_during_cpu_work, "to_thread", SMALL, timeout=60)
     if result.gil_enabled:
         assert result.median >= 0.5 * result.switch_interval, result.summary()
     else:
@@ -65,8 +69,8 @@ def test_to_thread_lateness_follows_the_gil():
 
 
 def test_ticker_runs_in_a_fresh_process_and_round_trips():
-    data = call_isolated("utils.lessons.async_demos:ticker_during_cpu_work", {"mode": "loop", "size": SMALL}, timeout=60)
-    result = TickerResult.from_dict(data)
+    result = isolated(ticker_during_cpu_work, "loop", SMALL, timeout=60)
+    assert isinstance(result, TickerResult) and result.mode == "loop"
     assert result.python == ".".join(map(str, sys.version_info[:3]))
     assert TickerResult.from_dict(result.to_dict()) == result
 
@@ -112,13 +116,25 @@ def test_ticker_result_from_dict_rejects_strangers():
 
 def test_a_waiting_thread_costs_more_memory_than_a_waiting_task():
     # In fresh processes: glibc caches freed thread stacks, so a second run in one process would measure less.
-    per = {
-        kind: call_isolated("utils.lessons.async_demos:idle_clients_memory", {"kind": kind, "clients": 200}, timeout=60)
-        for kind in ("threads", "asyncio")
-    }
-    assert per["threads"]["kind"] == "threads" and per["threads"]["clients"] == 200
-    assert per["asyncio"]["bytes_per_client"] > 0
-    assert per["threads"]["bytes_per_client"] > 3 * per["asyncio"]["bytes_per_client"]
+    per = {kind: isolated(idle_clients_memory, kind, clients=200, timeout=60) for kind in ("threads", "asyncio")}
+    assert isinstance(per["threads"], IdleMemory)
+    assert (per["threads"].kind, per["threads"].clients, per["asyncio"].kind) == ("threads", 200, "asyncio")
+    assert per["threads"].bytes_per_client > 3 * per["asyncio"].bytes_per_client
+
+
+def test_bad_arguments_come_back_from_the_worker_as_themselves():
+    with pytest.raises(ValueError, match="unknown kind"):
+        isolated(idle_clients_memory, "processes", timeout=60)
+
+
+def test_the_experiments_do_not_import_matplotlib():
+    # Workers import this module: matplotlib is heavy, and on a free-threaded build an extension module
+    # that does not declare free-threading support can re-enable the GIL. It is imported by the plot only.
+    import subprocess
+
+    code = "import sys, utils.lessons.async_demos; print(sorted(m for m in sys.modules if m.startswith('matplotlib')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_memory_experiment_leaves_no_threads_behind():

@@ -11,8 +11,9 @@ import matplotlib.pyplot as plt
 import pytest
 from thread_checks import threads_left, threads_now
 
-from utils.lessons import convoy
 from utils.engine import environment
+from utils.engine.isolation import isolated
+from utils.lessons import convoy
 from utils.lessons.convoy import LatencyResult, Sweep
 
 GIL = environment.gil_enabled()
@@ -221,9 +222,62 @@ def test_sweep_bad_input(kwargs):
         convoy.sweep_switch_interval(**kwargs)
 
 
-def test_isolated_latencies_run_in_a_fresh_process():
-    r = convoy.isolated_latencies(requests=5, io="sleep", wait=0.001, timeout=20)
+def test_the_experiments_run_in_a_fresh_process():
+    r = isolated(convoy.io_latencies, requests=5, io="sleep", wait=0.001, timeout=30)
     assert isinstance(r, LatencyResult) and len(r.latencies) == 5
+    sweep = isolated(convoy.sweep_switch_interval, (0.005, 0.001), requests=3, io="sleep", timeout=30)
+    assert isinstance(sweep, Sweep) and all(isinstance(x, LatencyResult) for x in sweep.results)
+    assert [x.switch_interval for x in sweep.results] == [0.001, 0.005]
+    with pytest.raises(ValueError, match="io must be one of"):  # raised in the worker, back as itself
+        isolated(convoy.io_latencies, io="disk", timeout=30)
+
+
+def test_sweep_round_trips_and_rejects_strangers():
+    sweep = Sweep([result([0.001, 0.002], 1, chunks=[5])], [1000.0])
+    assert Sweep.from_dict(sweep.to_dict()) == sweep
+    with pytest.raises(ValueError, match="unknown Sweep fields"):
+        Sweep.from_dict({**sweep.to_dict(), "colour": "red"})
+
+
+# --- the scenario for CPython 3.15's profiler ---------------------------------------------------
+
+
+def test_convoy_threads_runs_a_named_io_thread_beside_a_cpu_thread(monkeypatch):
+    seen = {}
+    original = convoy._echo_requests
+
+    def spy(*args, **kwargs):
+        seen["me"] = threading.current_thread().name
+        seen["all"] = {t.name for t in threading.enumerate()}
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(convoy, "_echo_requests", spy)
+    before = threads_now()
+    r = convoy.convoy_threads(0.2, switch_interval=0.002)
+    assert seen["me"] == convoy.IO_THREAD and convoy.CPU_THREAD in seen["all"]
+    assert not threads_left(before)
+    assert sys.getswitchinterval() == 0.005 and r.switch_interval == pytest.approx(0.002)
+    assert r.io == "echo" and r.cpu_threads == 1 and r.requests == len(r.latencies) == len(r.send_times) >= 1
+    assert r.wall >= 0.2  # it makes requests until the time is up, then stops
+    assert r.cpu_chunks[0] > 0
+
+
+@pytest.mark.skipif(not GIL or environment.usable_cpus() < 2, reason="the convoy needs the GIL and 2+ CPUs")
+def test_convoy_threads_io_thread_waits_for_the_gil():
+    medians = []
+    for _ in range(3):  # a busy machine can hide the convoy in one short run
+        r = convoy.convoy_threads(0.2)
+        medians.append(r.median)
+        if r.median > r.switch_interval / 2:
+            break
+    assert max(medians) > 0.0025, medians
+
+
+@pytest.mark.parametrize("kwargs, error", [({"seconds": 0}, ValueError), ({"seconds": 5, "timeout": 2}, ValueError),
+                                           ({"wait": "1"}, TypeError), ({"switch_interval": 2}, ValueError)])
+def test_convoy_threads_bad_input(kwargs, error):
+    with pytest.raises(error):
+        convoy.convoy_threads(**kwargs)
 
 
 def test_plot_sweep_axes_data_and_labels():

@@ -18,9 +18,8 @@ def test_round_trips_and_always_stops():
 
 def test_stops_even_when_the_block_raises():
     server = EchoServer()
-    with pytest.raises(RuntimeError, match="boom"):
-        with server:
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"), server:
+        raise RuntimeError("boom")
     assert not server.running
 
 
@@ -41,6 +40,69 @@ def test_bad_delay(delay, error):
 
 def test_cannot_start_twice():
     server = EchoServer()
-    with server:
-        with pytest.raises(RuntimeError, match="already running"):
-            server.start()
+    with server, pytest.raises(RuntimeError, match="already running"):
+        server.start()
+
+
+def test_starts_from_any_working_directory(tmp_path, monkeypatch):
+    # The server is a child process: it must find this package without the parent's cwd or PYTHONPATH.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    with EchoServer() as address:
+        assert echo(2, address) == 2
+
+
+def _child(code):
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def test_a_server_that_never_answers_times_out_without_hanging():
+    import time
+
+    from utils.engine.echo import EchoServerError, _read_port
+
+    process = _child("import time; time.sleep(30)")
+    try:
+        with socket.create_server(("127.0.0.1", 0)) as back:
+            start = time.perf_counter()
+            with pytest.raises(EchoServerError, match="did not start within 0.3 s"):
+                _read_port(back, process, 0.3)
+            assert time.perf_counter() - start < 5
+    finally:
+        process.kill()
+        process.communicate(timeout=10)
+
+
+def test_a_server_that_fails_says_why_at_once():
+    import time
+
+    from utils.engine.echo import EchoServerError, _read_port
+
+    process = _child("import sys; sys.exit('no port for you')")
+    try:
+        with socket.create_server(("127.0.0.1", 0)) as back:
+            start = time.perf_counter()
+            with pytest.raises(EchoServerError, match="no port for you"):
+                _read_port(back, process, 60)
+            assert time.perf_counter() - start < 30  # it exited: no need to wait the whole minute
+    finally:
+        process.communicate(timeout=10)
+
+
+def test_the_command_line_server_prints_its_port():
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "utils.engine.echo"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(process.stdout.readline())
+        assert echo(2, ("127.0.0.1", port)) == 2
+    finally:
+        process.stdin.close()  # EOF on stdin stops it
+        assert process.wait(timeout=10) == 0
+        process.stdout.close()

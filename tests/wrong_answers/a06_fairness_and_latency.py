@@ -15,7 +15,7 @@ WRONG: dict[str, list[str]] = {
         # Means instead of medians.
         "slowdown_ratio = statistics.mean(loaded.latencies) / statistics.mean(alone.latencies)",
         # Forgot the CPU thread: both runs alone.
-        "alone = isolated_latencies(requests=100)\nloaded = isolated_latencies(requests=100)\n"
+        "alone = isolated(io_latencies, requests=100)\nloaded = isolated(io_latencies, requests=100)\n"
         "slowdown_ratio = statistics.median(loaded.latencies) / statistics.median(alone.latencies)",
         # The tail instead of the median.
         "slowdown_ratio = loaded.p95 / alone.p95",
@@ -25,7 +25,7 @@ WRONG: dict[str, list[str]] = {
         "lowest_latency_interval = 0.02",
         "lowest_latency_interval = 0.005  # the default must be tuned best",
         # Right prediction, but the measurement forgot to pass it.
-        "lowest_latency_interval = 0.0005\ntuned = isolated_latencies(requests=100, cpu_threads=1)",
+        "lowest_latency_interval = 0.0005\ntuned = isolated(io_latencies, requests=100, cpu_threads=1)",
     ],
     "task4-answer": ['removes_the_wait = "a"', 'removes_the_wait = "b"', 'removes_the_wait = "d"'],
 }

@@ -14,11 +14,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 from types import TracebackType
 
 HOST = "127.0.0.1"
+#: The folder that holds the ``utils`` package, put on the server's ``PYTHONPATH``.
+PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
 
 class EchoServerError(RuntimeError):
@@ -44,18 +50,20 @@ class EchoServer:
         """Start the server; return its address."""
         if self._process is not None:
             raise EchoServerError("this echo server is already running")
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "utils.engine.echo", "--delay", repr(self.delay)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            port = _read_port(self._process, self.start_timeout)
-        except BaseException:
-            self.stop()
-            raise
+        env = dict(os.environ)  # the child must find this package wherever the parent was started
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")]))
+        # The child reports its port by connecting back to this socket: a socket can wait with a time-out
+        # everywhere, a pipe cannot (on Windows, select() takes sockets only).
+        with socket.create_server((HOST, 0)) as back:
+            command = [sys.executable, "-m", "utils.engine.echo", "--delay", repr(self.delay),
+                       "--report-to", str(back.getsockname()[1])]
+            self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                             stderr=subprocess.PIPE, text=True, env=env)
+            try:
+                port = _read_port(back, self._process, self.start_timeout)
+            except BaseException:
+                self.stop()
+                raise
         self.address = (HOST, port)
         return self.address
 
@@ -90,22 +98,32 @@ class EchoServer:
         self.stop()
 
 
-def _read_port(process: subprocess.Popen[str], timeout: float) -> int:
-    import selectors
-
-    assert process.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        if not selector.select(timeout):
-            raise EchoServerError(f"the echo server did not start within {timeout:g} s")
-    line = process.stdout.readline().strip()
+def _read_port(back: socket.socket, process: subprocess.Popen[str], timeout: float) -> int:
+    """The port the server sends when it connects to ``back``; EchoServerError if it dies or is too slow."""
+    deadline = time.monotonic() + timeout
+    back.settimeout(0.05)
+    while True:
+        try:
+            conn, _ = back.accept()
+            break
+        except TimeoutError:
+            if process.poll() is not None:
+                error = process.stderr.read().strip() if process.stderr else ""
+                raise EchoServerError(f"the echo server failed to start: {error or 'it exited'}") from None
+            if time.monotonic() > deadline:
+                raise EchoServerError(f"the echo server did not start within {timeout:g} s") from None
+    with conn:
+        conn.settimeout(max(0.1, deadline - time.monotonic()))
+        try:
+            line = conn.makefile("r", encoding="ascii").readline().strip()
+        except TimeoutError:
+            line = ""
     if not line.isdigit():
-        error = process.stderr.read() if process.poll() is not None and process.stderr else ""
-        raise EchoServerError(f"the echo server failed to start: {line or error.strip() or 'no output'}")
+        raise EchoServerError(f"the echo server sent no port: {line!r}")
     return int(line)
 
 
-async def _serve(delay: float) -> None:
+async def _serve(delay: float, report_to: int | None) -> None:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
@@ -119,7 +137,12 @@ async def _serve(delay: float) -> None:
             writer.close()
 
     server = await asyncio.start_server(handle, HOST, 0, backlog=256)
-    print(server.sockets[0].getsockname()[1], flush=True)
+    port = server.sockets[0].getsockname()[1]
+    if report_to is None:
+        print(port, flush=True)
+    else:
+        with socket.create_connection((HOST, report_to), timeout=10) as parent:
+            parent.sendall(f"{port}\n".encode("ascii"))
     loop = asyncio.get_running_loop()
     # Serve until the parent closes our stdin (or dies, which closes it too).
     await loop.run_in_executor(None, sys.stdin.read)
@@ -129,8 +152,9 @@ async def _serve(delay: float) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Echo server on 127.0.0.1 (prints its port, stops at EOF on stdin)")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait before each reply")
+    parser.add_argument("--report-to", type=int, help="send the port to this port on 127.0.0.1 instead of printing it")
     args = parser.parse_args(argv)
-    asyncio.run(_serve(args.delay))
+    asyncio.run(_serve(args.delay, args.report_to))
 
 
 if __name__ == "__main__":

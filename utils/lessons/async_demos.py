@@ -1,8 +1,8 @@
 """Lesson 10 (asyncio): what one event loop in one thread can and cannot do.
 
-Three experiments, each meant to run in a fresh process through
-:func:`utils.engine.isolation.call_isolated` (the Jupyter kernel runs an event loop and threads of its
-own, which would distort them):
+Three experiments, the first two meant to run in a fresh process through
+:func:`utils.engine.isolation.isolated` (the Jupyter kernel runs an event loop and threads of its
+own, which would distort them), e.g. ``isolated(ticker_during_cpu_work, "to_thread")``:
 
 - :func:`ticker_during_cpu_work`: a coroutine that sleeps 1 ms again and again (the *ticker*)
   records how late each tick wakes up while a CPU-bound function (``countdown``) runs
@@ -19,6 +19,8 @@ own, which would distort them):
 - :func:`plot_echo_scaling`: wall time and CPU time per round trip of the ``echo`` workload
   (``utils.engine.workloads``) against the number of concurrent clients, one line per executor.
 
+matplotlib is imported only inside the plot function: the workers that run the experiments never load it.
+
 Sources: asyncio docs (https://docs.python.org/3.13/library/asyncio.html), ``asyncio.to_thread``
 (3.9+), ``loop.run_in_executor``; PEP 3156 (the event loop), PEP 492 (``async``/``await``).
 """
@@ -33,17 +35,13 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
-from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
-
-from utils.engine.plaindata import PlainData
 from utils.engine import environment
 from utils.engine.executors import RunResult, check_results
-from utils.ui.plots import COLORS, caption, finish
+from utils.engine.plaindata import PlainData
 from utils.engine.validation import check_count, check_seconds
 from utils.engine.workloads import check_size, countdown, get_workload
 
@@ -51,6 +49,9 @@ from utils.engine.workloads import check_size, countdown, get_workload
 MODES = ("loop", "to_thread", "processes")
 #: How a waiting client is represented in :func:`idle_clients_memory`.
 CLIENT_KINDS = ("threads", "asyncio")
+if TYPE_CHECKING:  # matplotlib is imported where a plot is drawn, not here
+    from matplotlib.figure import Figure
+
 #: The most clients :func:`idle_clients_memory` will create (threads are real OS threads).
 MAX_CLIENTS = 2000
 
@@ -125,7 +126,7 @@ def ticker_during_cpu_work(
     The ticker first ticks ``warmup_ticks`` times with nothing else to do (its idle latencies),
     then the CPU-bound work starts. ``switch_interval`` (seconds, default: leave it) is set for
     the run, which matters for ``"to_thread"``. For a clean measurement call it in a fresh
-    process: ``call_isolated("utils.lessons.async_demos:ticker_during_cpu_work", {...})``.
+    process: ``isolated(ticker_during_cpu_work, mode, ...)`` (:mod:`utils.engine.isolation`).
     """
     check_mode(mode)
     check_size(size)
@@ -189,15 +190,25 @@ async def _ticker_experiment(
     return end - start, during, idle
 
 
-def idle_clients_memory(kind: str = "threads", clients: int = 500, *, timeout: float = 10.0) -> dict[str, Any]:
+@dataclass
+class IdleMemory(PlainData):
+    """Resident memory added per waiting client, and how RSS was read (plain, JSON-serialisable data)."""
+
+    kind: str
+    clients: int
+    bytes_per_client: float
+    method: str
+
+
+def idle_clients_memory(kind: str = "threads", clients: int = 500, *, timeout: float = 10.0) -> IdleMemory:
     """Resident memory (RSS) added per waiting client: a blocked thread, or an asyncio task.
 
     Starts ``clients`` threads that each wait on a ``threading.Event`` (``kind="threads"``), or
     ``clients`` asyncio tasks that each await an ``asyncio.Event`` (``kind="asyncio"``), measures
     the growth of the process's RSS while all of them wait, then releases and joins them.
     RSS is read from ``/proc/self/statm`` (Linux), else from the peak RSS that ``resource``
-    reports (other Unix systems). Run it in a fresh process (``call_isolated``): RSS is a
-    property of the whole process. Returns ``{"kind", "clients", "bytes_per_client", "method"}``.
+    reports (other Unix systems); elsewhere (Windows) it raises ``RuntimeError`` saying so. Run it
+    in a fresh process (``isolated(idle_clients_memory, kind)``): RSS is a property of the whole process.
     """
     if not isinstance(kind, str):
         raise TypeError(f"kind must be a name (str), not {type(kind).__name__}")
@@ -210,10 +221,10 @@ def idle_clients_memory(kind: str = "threads", clients: int = 500, *, timeout: f
         grown = _threads_waiting(clients, reader, timeout)
     else:
         grown = asyncio.run(asyncio.wait_for(_tasks_waiting(clients, reader), timeout))
-    return {"kind": kind, "clients": clients, "bytes_per_client": grown / clients, "method": method}
+    return IdleMemory(kind=kind, clients=clients, bytes_per_client=grown / clients, method=method)
 
 
-def _rss_reader() -> tuple[Any, str]:
+def _rss_reader() -> tuple[Callable[[], int], str]:
     if os.path.exists("/proc/self/statm"):
         page = os.sysconf("SC_PAGE_SIZE")
 
@@ -225,7 +236,8 @@ def _rss_reader() -> tuple[Any, str]:
     try:
         import resource
     except ImportError:
-        raise RuntimeError("cannot measure resident memory on this platform (no /proc, no resource module)") from None
+        raise RuntimeError(f"cannot measure resident memory on {sys.platform}: it needs /proc (Linux) or the "
+                           "resource module (Unix); not available on Windows") from None
     unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB elsewhere
 
     def peak() -> int:
@@ -234,7 +246,7 @@ def _rss_reader() -> tuple[Any, str]:
     return peak, "peak RSS (resource.getrusage)"
 
 
-def _threads_waiting(clients: int, rss: Any, timeout: float) -> int:
+def _threads_waiting(clients: int, rss: Callable[[], int], timeout: float) -> int:
     release = threading.Event()
     all_waiting = threading.Barrier(clients + 1, timeout=timeout)
 
@@ -261,7 +273,7 @@ def _threads_waiting(clients: int, rss: Any, timeout: float) -> int:
     return after - before
 
 
-async def _tasks_waiting(clients: int, rss: Any) -> int:
+async def _tasks_waiting(clients: int, rss: Callable[[], int]) -> int:
     release = asyncio.Event()
     waiting = 0
 
@@ -288,6 +300,11 @@ def plot_echo_scaling(results: Sequence[RunResult], *, show: bool = True) -> Fig
     ``results`` are :class:`RunResult` of one workload (normally ``echo``) on several executors
     and task counts; each executor gets one line. The client axis and the wall-time axis are logarithmic.
     """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullLocator
+
+    from utils.ui.plots import COLORS, caption, finish
+
     results = [r for r in check_results(results) if r.available]
     if not results:
         raise ValueError("none of the results is available: nothing to plot")

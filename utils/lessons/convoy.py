@@ -12,9 +12,12 @@ GIL keeps no queue: with several waiting threads, the one the OS wakes first get
 thread can wait many intervals. This is the "convoy effect" of bpo-7946 (python/cpython#52194).
 With the GIL off (a free-threaded build) nothing waits for it.
 
-    result = io_latencies(requests=100, cpu_threads=1)         # in this process
-    result = isolated_latencies(requests=100, cpu_threads=1)   # in a fresh process (use this in lessons)
+    result = io_latencies(requests=100, cpu_threads=1)                    # in this process
+    result = isolated(io_latencies, requests=100, cpu_threads=1)          # in a fresh process (lessons)
     result.median, result.p95, result.cpu_rate, result.breakdown()
+    profile = profile_call(convoy_threads, seconds=0.3)   # the same, as CPython 3.15's profiler sees it
+
+(``isolated`` is :func:`utils.engine.isolation.isolated`, ``profile_call`` is in :mod:`utils.engine.gil_profile`.)
 
 Requests are round trips of 64 bytes to a local echo server (:class:`utils.engine.echo.EchoServer`,
 127.0.0.1 only, always stopped) or short ``time.sleep`` calls. Every blocking step has a time-out.
@@ -29,12 +32,12 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
 
-from utils.engine.plaindata import PlainData
 from utils.engine import environment
 from utils.engine.echo import EchoServer
+from utils.engine.plaindata import PlainData
 from utils.engine.validation import check_count, check_seconds
 
 IO_KINDS = ("echo", "sleep")
@@ -121,7 +124,7 @@ class LatencyResult(PlainData):
 
 
 @dataclass
-class Sweep:
+class Sweep(PlainData):
     """I/O latency and CPU-thread work for several switch intervals (one fresh process).
 
     ``cpu_alone_rates[i]`` is the work rate of one CPU thread alone, measured just before and
@@ -135,15 +138,6 @@ class Sweep:
     def cpu_shares(self) -> list[float]:
         """Each run's CPU work rate as a share of one CPU thread alone."""
         return [r.cpu_rate / alone for r, alone in zip(self.results, self.cpu_alone_rates)]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"results": [r.to_dict() for r in self.results], "cpu_alone_rates": list(self.cpu_alone_rates)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Sweep:
-        if not isinstance(data, dict) or set(data) != {"results", "cpu_alone_rates"}:
-            raise ValueError("expected a dict with 'results' and 'cpu_alone_rates'")
-        return cls([LatencyResult.from_dict(r) for r in data["results"]], [float(x) for x in data["cpu_alone_rates"]])
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -200,9 +194,9 @@ def _spin(stop: threading.Event, chunks: list[int], index: int, nice: int, start
         chunks[index] += 1
 
 
-def _echo_requests(address: tuple[str, int], requests: int, deadline: float,
-                   request_timeout: float) -> tuple[list[float], list[float]]:
-    """Latencies of ``requests`` round trips, and the part of each spent in ``sendall``."""
+def _echo_requests(address: tuple[str, int], requests: int, deadline: float, request_timeout: float,
+                   stop_at: float = math.inf) -> tuple[list[float], list[float]]:
+    """Latencies of ``requests`` round trips (fewer if ``stop_at`` comes first), and the part of each in ``sendall``."""
     latencies, sends = [], []
     clock = time.perf_counter
     with socket.create_connection(address, timeout=request_timeout) as conn:
@@ -210,6 +204,8 @@ def _echo_requests(address: tuple[str, int], requests: int, deadline: float,
         conn.sendall(PAYLOAD)  # one warm-up round trip
         _read_exactly(conn, len(PAYLOAD))
         for _ in range(requests):
+            if clock() >= stop_at:
+                break
             if clock() > deadline:
                 raise TimeoutError(f"the requests did not finish within the time-out ({len(latencies)} done)")
             start = clock()
@@ -377,24 +373,62 @@ def sweep_switch_interval(
     return Sweep(results, rates)
 
 
-def isolated_latencies(*, python: str | None = None, timeout: float = 60.0, **options: Any) -> LatencyResult:
-    """:func:`io_latencies` in a fresh process (the kernel's own threads would distort it)."""
-    from utils.engine.isolation import call_isolated
-
-    data = call_isolated("utils.lessons.convoy:io_latencies", dict(options, timeout=timeout), python=python,
-                         timeout=timeout + 30)
-    return LatencyResult.from_dict(data)
+#: Names of the two threads of :func:`convoy_threads`, as a profiler shows them.
+IO_THREAD, CPU_THREAD = "io", "cpu"
 
 
-def isolated_sweep(*, python: str | None = None, timeout: float = 60.0, **options: Any) -> Sweep:
-    """:func:`sweep_switch_interval` in a fresh process."""
-    from utils.engine.isolation import call_isolated
+def convoy_threads(seconds: float = 0.3, *, wait: float = 0.001, switch_interval: float | None = None,
+                   timeout: float = 30.0) -> LatencyResult:
+    """The convoy as two named threads, for a profiler to watch: ``"io"`` and ``"cpu"``, for ``seconds``.
 
-    if "intervals" in options:
-        options["intervals"] = list(options["intervals"])
-    data = call_isolated("utils.lessons.convoy:sweep_switch_interval", dict(options, timeout=timeout), python=python,
-                         timeout=timeout + 30)
-    return Sweep.from_dict(data)
+    Thread ``"io"`` makes echo round trips of 64 bytes to a local echo server (which waits ``wait``
+    seconds before each reply) until ``seconds`` have passed, while thread ``"cpu"`` spins in pure
+    Python; the main thread only starts, and joins, them. Meant to run under CPython 3.15's
+    sampling profiler, ``profile_call(convoy_threads, ...)`` (:mod:`utils.engine.gil_profile`),
+    where the ``"io"`` thread's ``Waiting for GIL`` intervals are the convoy; elsewhere it is a
+    plain measurement. Returns the round trips' :class:`LatencyResult` (``requests``: how many were done).
+    """
+    check_seconds("seconds", seconds, 0.0, 10.0)
+    check_seconds("wait", wait, 0.0, 0.1, allow_low=True)
+    check_seconds("timeout", timeout)
+    if seconds >= timeout:
+        raise ValueError(f"seconds ({seconds:g}) must be shorter than timeout ({timeout:g})")
+    stop, chunks, started = threading.Event(), [0], threading.Barrier(2)
+    cpu = threading.Thread(target=_spin, args=(stop, chunks, 0, 0, started), daemon=True, name=CPU_THREAD)
+    box: dict[str, object] = {}
+
+    def io(address: tuple[str, int]) -> None:
+        try:
+            start = time.perf_counter()
+            box["result"] = _echo_requests(address, 100_000, start + timeout, min(10.0, timeout), start + seconds)
+            box["wall"] = time.perf_counter() - start
+        except BaseException as exc:  # handed to the main thread below
+            box["error"] = exc
+
+    with environment.switch_interval(switch_interval), EchoServer(delay=wait) as address:
+        cpu.start()
+        try:
+            started.wait(timeout=10)
+            first = chunks[0]
+            worker = threading.Thread(target=io, args=(address,), daemon=True, name=IO_THREAD)
+            worker.start()
+            worker.join(timeout)
+            done = chunks[0] - first
+        finally:
+            stop.set()
+            cpu.join(timeout=10)
+        interval = sys.getswitchinterval()
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    if worker.is_alive() or "result" not in box:
+        raise TimeoutError(f"the I/O thread did not finish within {timeout:g} s")
+    latencies, sends = box["result"]  # type: ignore[misc]
+    info = environment.python_info()
+    return LatencyResult(
+        io="echo", requests=len(latencies), cpu_threads=1, switch_interval=interval, latencies=latencies,
+        wall=float(box["wall"]), cpu_chunks=[done], wait=wait, python=info.version,  # type: ignore[arg-type]
+        cpu_count=info.usable_cpus, gil_enabled=info.gil_enabled, send_times=sends,
+    )
 
 
 def plot_sweep(sweep: Sweep, *, show: bool = True):
