@@ -192,32 +192,5 @@ def _worker() -> None:
     sys.stdout.flush()
 
 
-# --- transitional: removed once every caller uses isolated() -----------------------------------
-
-def call_isolated(target: str, kwargs: dict[str, Any], *, python: str | None = None, timeout: float = 120.0) -> Any:
-    """Deprecated: ``module:function`` by name; use :func:`isolated` with the function itself."""
-    if not isinstance(target, str) or ":" not in target:
-        raise ValueError(f"target must be 'module:function', got {target!r}")
-    if not isinstance(kwargs, dict):
-        raise TypeError(f"kwargs must be a dict, not {type(kwargs).__name__}")
-    return _call(target, [], kwargs, python=python, timeout=timeout)
-
-
-def run_isolated(workload: str, executor: str = "threads", workers: int = 2, *, python: str | None = None,
-                 timeout: float = 120.0, **options: Any) -> Any:
-    """Deprecated: use ``isolated(run, workload, executor, workers, ...)``."""
-    from utils.engine.executors import run
-
-    return isolated(run, workload, executor, workers, python=python, timeout=timeout, **options)
-
-
-def timeline_isolated(workload: str = "countdown", threads: int = 2, size: int | None = None, *,
-                      python: str | None = None, timeout: float = 60.0, **options: Any) -> Any:
-    """Deprecated: use ``isolated(record_timeline, ...)``."""
-    from utils.engine.timeline import record_timeline
-
-    return isolated(record_timeline, workload, threads, size, python=python, timeout=timeout, **options)
-
-
 if __name__ == "__main__":
     _worker()
