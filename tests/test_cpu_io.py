@@ -2,61 +2,47 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import json
+import threading
+import time
 
 import matplotlib.pyplot as plt
 import pytest
 
-from utils.lessons import cpu_io
 from utils.engine import environment
+from utils.engine.executors import RunResult
+from utils.engine.isolation import isolated
+from utils.engine.workloads import MiB
+from utils.lessons import cpu_io
 from utils.lessons.cpu_io import (
+    build_label,
     compare_hashing,
-    compare_hashing_isolated,
-    compare_isolated,
+    plot_builds,
     plot_summary,
     results_table,
     run_hashing,
 )
-from utils.engine.executors import RunResult
-from utils.engine.workloads import MiB
 
 
 def result(executor, wall, cpu, workload="countdown", workers=2, **extra):
-    return RunResult(workload, executor, workers, 2, 1000, 1, wall_times=[wall], cpu_times=[cpu],
-                     python="3.11.7", cpu_count=2, **extra)
+    return RunResult(
+        workload,
+        executor,
+        workers,
+        2,
+        1000,
+        1,
+        wall_times=[wall],
+        cpu_times=[cpu],
+        python="3.11.7",
+        cpu_count=2,
+        **extra,
+    )
 
 
 @pytest.fixture(autouse=True)
 def close_figures():
     yield
     plt.close("all")
-
-
-def test_compare_isolated_runs_every_executor_in_a_fresh_process():
-    results = compare_isolated("sleep", ["sequential", "threads"], workers=2, size=60, repeat=2)
-    sequential, threads = results
-    assert (sequential.executor, threads.executor) == ("sequential", "threads")
-    assert len(sequential.wall_times) == len(threads.wall_times) == 2
-    assert sequential.wall >= 2 * 0.06  # two 60 ms sleeps one after the other
-    assert threads.speedup_over(sequential) > 1.4  # the two waits overlap
-    assert threads.parallelism < 0.3  # waiting is not CPU work
-
-
-def test_compare_isolated_gives_every_executor_the_same_start(monkeypatch):
-    calls = []
-    monkeypatch.setattr(cpu_io, "run_isolated", lambda *args, **kwargs: calls.append((args, kwargs)) or args[1])
-    assert compare_isolated("countdown", ["sequential", "threads"], 2, size=10, repeat=1) == ["sequential", "threads"]
-    assert [args for args, _ in calls] == [("countdown", "sequential", 2), ("countdown", "threads", 2)]
-    assert all(kwargs["size"] == 10 and kwargs["repeat"] == 1 for _, kwargs in calls)
-
-
-@pytest.mark.parametrize(
-    "executors, error",
-    [("threads", TypeError), ([], ValueError), (["sequential", "fibers"], ValueError), (None, TypeError)],
-)
-def test_compare_isolated_rejects_bad_executors_before_starting_a_process(executors, error):
-    with pytest.raises(error):
-        compare_isolated("sleep", executors)
 
 
 def test_run_hashing_structure():
@@ -89,10 +75,16 @@ def test_sequential_hashing_keeps_one_cpu_at_most():
 
 @pytest.mark.parametrize(
     "kwargs, error",
-    [(dict(executor="processes"), ValueError), (dict(executor="fibers"), ValueError),
-     (dict(executor="threads", workers=0), ValueError), (dict(executor="threads", block=0), ValueError),
-     (dict(executor="threads", block="1024"), TypeError), (dict(executor="threads", mib_per_task=10**6), ValueError),
-     (dict(executor="threads", repeat=0), ValueError), (dict(executor="threads", timeout=0), ValueError)],
+    [
+        (dict(executor="processes"), ValueError),
+        (dict(executor="fibers"), ValueError),
+        (dict(executor="threads", workers=0), ValueError),
+        (dict(executor="threads", block=0), ValueError),
+        (dict(executor="threads", block="1024"), TypeError),
+        (dict(executor="threads", mib_per_task=10**6), ValueError),
+        (dict(executor="threads", repeat=0), ValueError),
+        (dict(executor="threads", timeout=0), ValueError),
+    ],
 )
 def test_run_hashing_rejects_bad_arguments(kwargs, error):
     with pytest.raises(error):
@@ -101,15 +93,14 @@ def test_run_hashing_rejects_bad_arguments(kwargs, error):
 
 def test_compare_hashing_is_keyed_by_block_and_ordered_by_executor():
     data = compare_hashing(blocks=[1024, 8192], workers=2, mib_per_task=1, repeat=1)
-    assert list(data) == ["1024", "8192"]
-    assert json.loads(json.dumps(data)) == data
-    for block, items in data.items():
-        assert [item["executor"] for item in items] == ["sequential", "threads"]
-        assert items[0]["size"] == MiB // int(block)
+    assert list(data) == [1024, 8192]
+    for block, results in data.items():
+        assert [r.executor for r in results] == ["sequential", "threads"]
+        assert all(r.size == MiB // block for r in results)
 
 
-def test_compare_hashing_isolated_returns_run_results_per_block():
-    by_block = compare_hashing_isolated(blocks=(1024, MiB), workers=2, mib_per_task=2, repeat=1)
+def test_compare_hashing_in_a_fresh_process_returns_run_results_per_block():
+    by_block = isolated(cpu_io.compare_hashing, blocks=(1024, MiB), workers=2, mib_per_task=2, repeat=1)
     assert list(by_block) == [1024, MiB]
     assert all(isinstance(r, RunResult) for results in by_block.values() for r in results)
     assert by_block[MiB][0].size == 2 and by_block[1024][0].size == 2048
@@ -118,7 +109,26 @@ def test_compare_hashing_isolated_returns_run_results_per_block():
 @pytest.mark.parametrize("blocks, error", [(1024, TypeError), ("1024", TypeError), ([], ValueError), ([0], ValueError)])
 def test_compare_hashing_rejects_bad_blocks(blocks, error):
     with pytest.raises(error):
-        compare_hashing_isolated(blocks=blocks)
+        compare_hashing(blocks=blocks)
+
+
+@pytest.mark.parametrize("executors, error", [("threads", TypeError), ([], ValueError), (["fibers"], ValueError)])
+def test_compare_hashing_rejects_bad_executors(executors, error):
+    with pytest.raises(error):
+        compare_hashing(blocks=[4096], executors=executors)
+
+
+def test_run_hashing_times_out_without_waiting_for_the_task():
+    # 256 MiB in 1 KiB blocks takes far longer than 0.05 s; the pool guard (executors.stopping) must not wait for it.
+    before = threading.active_count()
+    started = time.perf_counter()
+    with pytest.raises(TimeoutError, match=r"did not finish within 0\.05 s"):
+        run_hashing("threads", 1, block=1024, mib_per_task=256, repeat=1, timeout=0.05)
+    elapsed = time.perf_counter() - started
+    deadline = time.monotonic() + 30  # a thread cannot be stopped: let it finish, so it loads no later test
+    while threading.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert elapsed < 1.0  # far below the task's own time
 
 
 def test_results_table_speedups_are_over_the_first_result():
@@ -139,8 +149,13 @@ def test_results_table_labels_and_unavailable_rows():
 
 @pytest.mark.parametrize(
     "args, error",
-    [(([],), ValueError), ((result("sequential", 1, 1),), TypeError), (([{"wall": 1}],), TypeError),
-     (([result("sequential", 1, 1)], ["a", "b"]), ValueError), (([result("sequential", 1, 1)], "a"), ValueError)],
+    [
+        (([],), ValueError),
+        ((result("sequential", 1, 1),), TypeError),
+        (([{"wall": 1}],), TypeError),
+        (([result("sequential", 1, 1)], ["a", "b"]), ValueError),
+        (([result("sequential", 1, 1)], "a"), ValueError),
+    ],
 )
 def test_results_table_rejects_bad_input(args, error):
     with pytest.raises(error):
@@ -171,9 +186,36 @@ def test_plot_summary_skips_unavailable_results():
 
 @pytest.mark.parametrize(
     "groups, error",
-    [({}, TypeError), ([result("sequential", 1, 1)], TypeError), ({"a": [result("sequential", 1, 1)]}, ValueError),
-     ({"a": "not results"}, TypeError)],
+    [
+        ({}, TypeError),
+        ([result("sequential", 1, 1)], TypeError),
+        ({"a": [result("sequential", 1, 1)]}, ValueError),
+        ({"a": "not results"}, TypeError),
+    ],
 )
 def test_plot_summary_rejects_bad_groups(groups, error):
     with pytest.raises(error):
         plot_summary(groups, show=False)
+
+
+def test_plot_builds_labels_each_bar_with_its_build():
+    standard = [result("sequential", 2.0, 2.0), result("threads", 2.0, 2.0), result("processes", 1.0, 2.0)]
+    free = [
+        result("sequential", 2.5, 2.5, free_threaded=True, gil_enabled=False),
+        result("threads", 1.25, 2.5, free_threaded=True, gil_enabled=False),
+    ]
+    fig = plot_builds({"standard": standard, "free-threaded": free}, show=False)
+    left, right = fig.axes
+    assert sorted(p.get_height() for p in left.patches) == pytest.approx([1.0, 2.0, 2.0])  # each over its own baseline
+    assert sorted(p.get_height() for p in right.patches) == pytest.approx([1.0, 2.0, 2.0])
+    hatched = [p for p in left.patches if p.get_hatch()]
+    assert len(hatched) == 1 and hatched[0].get_height() == pytest.approx(2.0)  # the GIL-off threads
+    legend = [t.get_text() for t in left.get_legend().get_texts()]
+    assert build_label(free[1]) in legend and build_label(standard[1]) in legend
+    assert "Python 3.11.7" not in fig._suptitle.get_text() and "2 CPUs" in fig._suptitle.get_text()
+
+
+def test_build_label_names_the_build_and_the_gil():
+    assert build_label(result("threads", 1, 1)) == "threads on 3.11.7 (standard, GIL on)"
+    assert "free-threaded, GIL off" in build_label(result("threads", 1, 1, free_threaded=True, gil_enabled=False))
+    assert "free-threaded, GIL on" in build_label(result("threads", 1, 1, free_threaded=True))

@@ -161,3 +161,27 @@ def test_what_this_machine_finds_really_is_free_threaded():
     code = "import sysconfig; print(bool(sysconfig.get_config_var('Py_GIL_DISABLED')))"
     out = subprocess.run([path, "-c", code], capture_output=True, text=True, timeout=60).stdout.strip()
     assert out == "True", path
+
+
+def test_where_it_ran_is_the_running_interpreter_with_its_usable_cpus():
+    where = environment.where_it_ran()
+    info = environment.python_info()
+    assert (where.python, where.free_threaded, where.gil_enabled) == (
+        info.version,
+        info.free_threaded_build,
+        info.gil_enabled,
+    )
+    assert where.usable_cpus == info.usable_cpus  # usable, not the machine's count
+    assert environment.WhereItRan.from_dict(json.loads(json.dumps(where.to_dict()))) == where
+
+
+@pytest.mark.parametrize(
+    "where, text",
+    [
+        (environment.WhereItRan("3.11.7", False, True, 2), "Python 3.11.7 (standard), 2 usable CPUs"),
+        (environment.WhereItRan("3.13.5", True, False, 1), "Python 3.13.5 (free-threaded, GIL off), 1 usable CPU"),
+        (environment.WhereItRan("3.13.5", True, True, 4), "Python 3.13.5 (free-threaded, GIL on), 4 usable CPUs"),
+    ],
+)
+def test_where_it_ran_describes_the_build(where, text):
+    assert where.describe() == text

@@ -4,7 +4,8 @@ import time
 
 import pytest
 
-from utils.engine.timing import Sample, Timing, agreement_with_timeit, harness_overhead, measure
+from utils.engine.executors import RunResult
+from utils.engine.timing import Sample, Timing, agreement_with_timeit, harness_overhead, measure, median_and_spread
 
 
 def test_measure_structure_and_counts():
@@ -77,3 +78,18 @@ def test_agrees_with_timeit_within_a_margin():
     # and take the best of three attempts, which still fails if measure() were systematically off.
     ratios = [agreement_with_timeit(size=50_000, repeat=5).ratio for _ in range(3)]
     assert min(abs(r - 1) for r in ratios) < 0.25, ratios
+
+
+def test_median_and_spread_is_the_one_summary_of_repeats():
+    assert median_and_spread([1.0, 3.0, 2.0]) == (2.0, 1.0)  # (3 - 1) / 2
+    assert median_and_spread((4.0,)) == (4.0, 0.0)
+    assert all(math.isnan(x) for x in median_and_spread([]))
+    assert median_and_spread([0.0, 0.0]) == (0.0, 0.0)
+    runs = RunResult("sleep", "threads", 2, 2, 1, 3, wall_times=[0.5, 0.4, 0.6], cpu_times=[0.0, 0.0, 0.0])
+    assert (runs.wall, runs.spread) == median_and_spread(runs.wall_times)
+
+
+@pytest.mark.parametrize("values", ["123", 5, [1.0, "2"], [True, 1.0], None])
+def test_median_and_spread_rejects_what_is_not_numbers(values):
+    with pytest.raises(TypeError, match="values must be"):
+        median_and_spread(values)

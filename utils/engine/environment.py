@@ -21,9 +21,9 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from utils.engine.plaindata import PlainData
 from utils.engine.validation import check_seconds
@@ -102,6 +102,35 @@ def python_info() -> PythonInfo:
     )
 
 
+@dataclass(frozen=True)
+class WhereItRan(PlainData):
+    """Where a measurement ran: the one record of the facts every result in the course depends on.
+
+    ``usable_cpus`` is the number of CPUs the measuring process could use (its affinity mask,
+    :func:`usable_cpus`), which bounds effective parallelism; it is never the machine's CPU count.
+    """
+
+    python: str
+    free_threaded: bool
+    gil_enabled: bool
+    usable_cpus: int
+
+    def describe(self) -> str:
+        """E.g. "Python 3.13.5 (free-threaded, GIL off), 2 usable CPUs"."""
+        build = f"free-threaded, GIL {'on' if self.gil_enabled else 'off'}" if self.free_threaded else "standard"
+        return f"Python {self.python} ({build}), {self.usable_cpus} usable CPU{'s' if self.usable_cpus != 1 else ''}"
+
+
+def where_it_ran() -> WhereItRan:
+    """:class:`WhereItRan` for the running interpreter, right now (the GIL can be switched on at run time)."""
+    return WhereItRan(
+        python=platform.python_version(),
+        free_threaded=free_threaded_build(),
+        gil_enabled=gil_enabled(),
+        usable_cpus=usable_cpus(),
+    )
+
+
 def _default_start_method() -> str:
     # get_start_method(allow_none=True) is None until something fixes the method; asking the
     # default context would fix it. The docs of get_all_start_methods: "the first is the default".
@@ -170,8 +199,14 @@ def probe_python(path: str, *, timeout: float | None = None) -> OtherPython | No
         return None if found is None else OtherPython(path, found.version, found.free_threaded)
     env = {name: value for name, value in os.environ.items() if name != "PYTHON_GIL"}
     try:
-        done = subprocess.run([path, "-I", "-c", _PROBE_CODE], capture_output=True, text=True,
-                              timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            [path, "-I", "-c", _PROBE_CODE],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
     except (OSError, subprocess.SubprocessError, ValueError):
         return None  # a timeout is not cached: the machine may just have been busy
     match = _PROBE_OUTPUT.match(done.stdout.strip()) if done.returncode == 0 else None

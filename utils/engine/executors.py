@@ -41,8 +41,9 @@ import math
 import multiprocessing
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from utils.engine import environment
 from utils.engine.timing import RepeatedRuns
@@ -77,10 +78,32 @@ class RunResult(RepeatedRuns):
     python: str = ""
     free_threaded: bool = False
     gil_enabled: bool = True
+    #: CPUs the measuring process could use (``environment.usable_cpus``), not the machine's count.
     cpu_count: int = 1
     available: bool = True
     reason: str = ""
     task_spans: list[list[float]] = field(default_factory=list)
+
+    @classmethod
+    def made_on(cls, where: environment.WhereItRan, **fields: Any) -> RunResult:
+        """A result of an experiment that runs here: ``python`` ... ``cpu_count`` filled from ``where``."""
+        return cls(
+            python=where.python,
+            free_threaded=where.free_threaded,
+            gil_enabled=where.gil_enabled,
+            cpu_count=where.usable_cpus,
+            **fields,
+        )
+
+    @property
+    def ran_on(self) -> environment.WhereItRan:
+        """Where this ran, as the course's one record (``cpu_count`` here is the usable CPUs)."""
+        return environment.WhereItRan(
+            python=self.python,
+            free_threaded=self.free_threaded,
+            gil_enabled=self.gil_enabled,
+            usable_cpus=self.cpu_count,
+        )
 
     @property
     def label(self) -> str:
@@ -207,11 +230,16 @@ def run(
     if executor == "processes" and start_method is None:
         start_method = multiprocessing.get_all_start_methods()[0]
 
-    info = environment.python_info()
-    result = RunResult(
-        workload=workload, executor=executor, workers=workers, tasks=tasks, size=size, repeat=repeat,
-        start_method=start_method, switch_interval=switch_interval, python=info.version,
-        free_threaded=info.free_threaded_build, gil_enabled=info.gil_enabled, cpu_count=info.usable_cpus,
+    result = RunResult.made_on(
+        environment.where_it_ran(),
+        workload=workload,
+        executor=executor,
+        workers=workers,
+        tasks=tasks,
+        size=size,
+        repeat=repeat,
+        start_method=start_method,
+        switch_interval=switch_interval,
     )
     reason = availability()[executor]
     if reason:
@@ -334,17 +362,15 @@ def _run_on_pool(pool: Any, workload: str, size: int, tasks: int, extra: dict, t
     start_cpu = time.process_time()
     start = time.perf_counter()
     futures = [pool.submit(run_task, workload, size, extra) for _ in range(tasks)]
-    done, not_done = cf.wait(futures, timeout=timeout)
+    _, not_done = cf.wait(futures, timeout=timeout)
     if not_done:
         for future in not_done:
             future.cancel()
         raise TimeoutError(f"{len(not_done)} of {tasks} {workload} tasks did not finish within {timeout:g} s")
     wall = time.perf_counter() - start
     records = [f.result() for f in futures]
-    if isinstance(pool, _Sequential):
-        cpu = time.process_time() - start_cpu
-    else:
-        cpu = sum(r["cpu"] for r in records)
+    # The sequential executor runs in this thread: its CPU time is this process's; a pool's is its tasks' own.
+    cpu = time.process_time() - start_cpu if isinstance(pool, _Sequential) else sum(r["cpu"] for r in records)
     spans = [[r["start"] - start, r["end"] - start] for r in records]
     return wall, cpu, spans
 

@@ -15,13 +15,34 @@ import math
 import statistics
 import time
 import timeit
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
 
 from utils.engine.plaindata import PlainData
 from utils.engine.validation import check_count
 
 MAX_REPEAT = 1000
+
+
+def median_and_spread(values: Sequence[float]) -> tuple[float, float]:
+    """The median of ``values`` and their spread, (largest - smallest) / median: the course's one summary of repeats.
+
+    A spread of 0.1 means the repeats disagreed by 10 % of the median. One value has spread 0.0;
+    no values give ``(nan, nan)``; a median of 0 gives spread 0.0 if all values are 0, else ``inf``.
+    """
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
+        raise TypeError(f"values must be a list or tuple of numbers, not {type(values).__name__}")
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"values must be numbers, not {type(value).__name__} ({value!r})")
+    if not values:
+        return math.nan, math.nan
+    middle = statistics.median(values)
+    width = max(values) - min(values)
+    if middle == 0:
+        return middle, 0.0 if width == 0 else math.inf
+    return middle, width / middle
 
 
 @dataclass(frozen=True)
@@ -51,7 +72,7 @@ class Timing:
     @property
     def wall(self) -> float:
         """Median wall time per call (seconds)."""
-        return statistics.median(self.walls)
+        return median_and_spread(self.walls)[0]
 
     @property
     def cpu(self) -> float:
@@ -66,8 +87,7 @@ class Timing:
     @property
     def spread(self) -> float:
         """(slowest - fastest) / median: how much the repeats disagreed (0.1 = 10 %)."""
-        walls = self.walls
-        return (max(walls) - min(walls)) / self.wall if len(walls) > 1 else 0.0
+        return median_and_spread(self.walls)[1]
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -95,26 +115,23 @@ class RepeatedRuns(PlainData):
     @property
     def wall(self) -> float:
         """Median wall time of the repeats (seconds); NaN if nothing ran."""
-        return statistics.median(self.wall_times) if self.wall_times else math.nan
+        return median_and_spread(self.wall_times)[0]
 
     @property
     def cpu(self) -> float:
         """Median CPU time of the repeats (seconds)."""
-        return statistics.median(self.cpu_times) if self.cpu_times else math.nan
+        return median_and_spread(self.cpu_times)[0]
 
     @property
     def parallelism(self) -> float:
         """Median over repeats of CPU time / wall time: how many CPUs were busy on average."""
-        ratios = [c / w for c, w in zip(self.cpu_times, self.wall_times) if w > 0]
-        return statistics.median(ratios) if ratios else math.nan
+        ratios = [c / w for c, w in zip(self.cpu_times, self.wall_times, strict=False) if w > 0]
+        return median_and_spread(ratios)[0]
 
     @property
     def spread(self) -> float:
         """(slowest - fastest) / median wall time: how much the repeats disagreed."""
-        if len(self.wall_times) < 2:
-            return 0.0 if self.wall_times else math.nan
-        return (max(self.wall_times) - min(self.wall_times)) / self.wall
-
+        return median_and_spread(self.wall_times)[1]
 
 
 def _fmt(seconds: float) -> str:

@@ -1,10 +1,17 @@
-"""Lesson 04 (CPU-bound vs I/O-bound): several executors in one fresh process, hashing with a
-chosen block size, a results table and a summary plot.
+"""Lesson 04 (CPU-bound vs I/O-bound): hashing with a chosen block size, a results table, and plots
+of several workloads (:func:`plot_summary`) or of several builds (:func:`plot_builds`).
 
-    results = compare_isolated("countdown", ["sequential", "threads", "processes"], workers=2)  # fresh processes
+    results = [isolated(run, "countdown", name, 2) for name in ("sequential", "threads", "processes")]
     print(results_table(results))
-    by_block = compare_hashing_isolated(blocks=(1024, MiB))   # {1024: [seq, threads], MiB: [...]}
+    by_block = isolated(compare_hashing, blocks=[1024, MiB])   # {1024: [seq, threads], MiB: [...]}
     fig = plot_summary({"countdown": results, "sleep": sleep_results})
+    fig = plot_builds({"standard 3.11": results, "free-threaded 3.13t": ft_results})
+
+Each call of :func:`utils.engine.isolation.isolated` is a fresh process, so every executor starts
+from the same state. (Running them one after another in one process would favour the later ones on
+Python 3.11: a function's bytecode is specialised only after 8 calls, and the 3.11 ``while`` loop of
+``countdown`` does not count towards them (``QUICKENING_WARMUP_DELAY`` in
+``Include/internal/pycore_code.h``).)
 
 Why a block size: hashlib releases the GIL only while it hashes data of at least 2048 bytes
 (``HASHLIB_GIL_MINSIZE`` in CPython's ``Modules/hashlib.h``, 3.10-3.14; from 3.15 only data longer
@@ -19,11 +26,11 @@ from __future__ import annotations
 import concurrent.futures as cf
 import math
 import time
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from utils.engine import environment
-from utils.engine.executors import RunResult, check_executor, check_results, check_workers
-from utils.engine.isolation import call_isolated, run_isolated
+from utils.engine.executors import RunResult, check_executor, check_results, check_workers, stopping
 from utils.engine.validation import check_count, check_seconds
 from utils.engine.workloads import MiB, run_task
 
@@ -34,31 +41,6 @@ if TYPE_CHECKING:  # matplotlib is imported only when a plot is drawn
 HASHING_EXECUTORS = ("sequential", "threads")
 #: Largest amount of data one hashing task may hash (MiB): far beyond a lesson's needs.
 MAX_MIB_PER_TASK = 4096
-
-
-def compare_isolated(
-    workload: str,
-    executors: Sequence[str] = ("sequential", "threads", "processes"),
-    workers: int = 2,
-    *,
-    python: str | None = None,
-    timeout: float = 120.0,
-    **options: Any,
-) -> list[RunResult]:
-    """Run ``workload`` on each executor (sequential first, for speedups), each in its OWN fresh process.
-
-    One :func:`utils.engine.isolation.run_isolated` per executor, so every executor starts from the
-    same state. (Running them one after another in one process favours the later ones on
-    Python 3.11: a function's bytecode is specialised only after 8 calls, and the 3.11 ``while``
-    loop of ``countdown`` does not count towards them (``QUICKENING_WARMUP_DELAY`` in
-    ``Include/internal/pycore_code.h``), so the first executor would run slower code.)
-    ``options`` go to :func:`utils.engine.executors.run` (``size``, ``repeat``, ``tasks``, ...).
-    """
-    names = _check_executors(executors)
-    check_workers(workers)
-    return [
-        run_isolated(workload, name, workers, python=python, timeout=timeout, **options) for name in names
-    ]
 
 
 def run_hashing(
@@ -87,11 +69,14 @@ def run_hashing(
     repeat = check_count("repeat", repeat, 1, 100)
     check_seconds("timeout", timeout)
 
-    info = environment.python_info()
-    result = RunResult(
-        workload="sha256", executor=executor, workers=1 if executor == "sequential" else workers, tasks=workers,
-        size=size, repeat=repeat, python=info.version, free_threaded=info.free_threaded_build,
-        gil_enabled=info.gil_enabled, cpu_count=info.usable_cpus,
+    result = RunResult.made_on(
+        environment.where_it_ran(),
+        workload="sha256",
+        executor=executor,
+        workers=1 if executor == "sequential" else workers,
+        tasks=workers,
+        size=size,
+        repeat=repeat,
     )
     kwargs = {"block": block}
     if executor == "sequential":
@@ -100,14 +85,14 @@ def run_hashing(
             records = [run_task("sha256", size, kwargs) for _ in range(workers)]
             _record(result, start, records)
         return result
-    with cf.ThreadPoolExecutor(max_workers=workers) as pool:
+    with stopping(cf.ThreadPoolExecutor(max_workers=workers)) as pool:  # an overrun task is not waited for
         # Start every thread before the clock starts.
         for future in [pool.submit(run_task, "sleep", 20) for _ in range(workers)]:
             future.result(timeout=timeout)
         for _ in range(repeat):
             start = time.perf_counter()
             futures = [pool.submit(run_task, "sha256", size, kwargs) for _ in range(workers)]
-            done, not_done = cf.wait(futures, timeout=timeout)
+            _, not_done = cf.wait(futures, timeout=timeout)
             if not_done:
                 for future in not_done:
                     future.cancel()
@@ -130,39 +115,20 @@ def compare_hashing(
     mib_per_task: int = 128,
     repeat: int = 3,
     timeout: float = 60.0,
-) -> dict[str, list[dict[str, Any]]]:
-    """:func:`run_hashing` for every block size and executor, as plain data keyed by ``str(block)``."""
+) -> dict[int, list[RunResult]]:
+    """:func:`run_hashing` for every block size and executor: ``{block: [RunResult per executor]}``.
+
+    In a fresh process: ``isolated(compare_hashing, blocks=[1024, MiB])``.
+    """
     blocks = _check_blocks(blocks)
     names = _check_executors(executors)
     return {
-        str(block): [
-            run_hashing(name, workers, block=block, mib_per_task=mib_per_task, repeat=repeat, timeout=timeout).to_dict()
+        block: [
+            run_hashing(name, workers, block=block, mib_per_task=mib_per_task, repeat=repeat, timeout=timeout)
             for name in names
         ]
         for block in blocks
     }
-
-
-def compare_hashing_isolated(
-    blocks: Sequence[int] = (1024, MiB),
-    executors: Sequence[str] = HASHING_EXECUTORS,
-    workers: int = 2,
-    *,
-    mib_per_task: int = 128,
-    repeat: int = 3,
-    python: str | None = None,
-    timeout: float = 120.0,
-) -> dict[int, list[RunResult]]:
-    """:func:`compare_hashing` in a fresh process; returns ``{block: [RunResult per executor]}``."""
-    blocks = _check_blocks(blocks)
-    names = _check_executors(executors)
-    data = call_isolated(
-        "utils.lessons.cpu_io:compare_hashing",
-        dict(blocks=blocks, executors=names, workers=workers, mib_per_task=mib_per_task, repeat=repeat),
-        python=python,
-        timeout=timeout,
-    )
-    return {int(block): [RunResult.from_dict(item) for item in items] for block, items in data.items()}
 
 
 def _check_executors(executors: Sequence[str]) -> list[str]:
@@ -194,7 +160,7 @@ def results_table(results: Sequence[RunResult], labels: Sequence[str] | None = N
     baseline = results[0]
     width = max(12, *(len(label) for label in labels))
     lines = [f"{'executor':<{width}}  {'wall (s)':>13}  {'CPU (s)':>7}  {'speedup':>7}  {'eff. parallelism':>16}"]
-    for label, result in zip(labels, results):
+    for label, result in zip(labels, results, strict=True):
         if not result.available:
             lines.append(f"{label:<{width}}  not available: {result.reason}")
             continue
@@ -210,9 +176,34 @@ def plot_summary(groups: dict[str, Sequence[RunResult]], *, show: bool = True) -
     """Speedup (left) and effective parallelism (right) for several groups of results side by side.
 
     ``groups`` maps a group name (e.g. a workload) to its results, the sequential baseline first;
-    each group is a cluster of bars, one per result after the baseline. Returns the Figure
-    (after ``plt.show()`` when ``show`` is true).
+    each group is a cluster of bars, one per result after the baseline, coloured by executor.
+    Returns the Figure (after ``plt.show()`` when ``show`` is true).
     """
+    return _plot_groups(groups, lambda result: result.executor, show=show)
+
+
+def build_label(result: RunResult) -> str:
+    """What ran, and on which build: e.g. "threads, 3.13.5 free-threaded (GIL off)"."""
+    if result.free_threaded:
+        build = "free-threaded, GIL " + ("on" if result.gil_enabled else "off")
+    else:
+        build = "standard, GIL on"
+    return f"{result.label} on {result.python} ({build})"
+
+
+def plot_builds(groups: dict[str, Sequence[RunResult]], *, show: bool = True) -> Figure:
+    """The same workload on several builds (e.g. standard and free-threaded): speedup and effective parallelism.
+
+    ``groups`` maps a build's name to its results, that build's own sequential run first (so each
+    speedup compares runs on the same interpreter). Each bar's legend entry names its executor and
+    build (:func:`build_label`); bars of a free-threaded build with the GIL off are hatched.
+    """
+    return _plot_groups(groups, build_label, show=show, per_build=True)
+
+
+def _plot_groups(
+    groups: dict[str, Sequence[RunResult]], label_of: Callable[[RunResult], str], *, show: bool, per_build: bool = False
+) -> Figure:
     import matplotlib.pyplot as plt
 
     from utils.ui.plots import COLORS, caption, finish
@@ -235,19 +226,24 @@ def plot_summary(groups: dict[str, Sequence[RunResult]], *, show: bool = True) -
             if not result.available:
                 continue
             x = index + width * (offset - (len(compared) - 1) / 2)  # each group centred on its tick
-            color = COLORS.get(result.executor, "#333333")
-            label = result.executor if result.executor not in labelled else None
-            labelled.add(result.executor)
-            left.bar(x, result.speedup_over(results[0]), width, color=color, label=label)
-            right.bar(x, result.parallelism, width, color=color, label=label)
+            style = dict(
+                color=COLORS.get(result.executor, "#333333"),
+                hatch=None if result.gil_enabled else "//",
+                edgecolor="white",
+            )
+            name = label_of(result)
+            label = name if name not in labelled else None
+            labelled.add(name)
+            left.bar(x, result.speedup_over(results[0]), width, label=label, **style)
+            right.bar(x, result.parallelism, width, label=label, **style)
     for ax, name in ((left, "speedup over sequential"), (right, "effective parallelism\n(CPU time / wall time)")):
         ax.axhline(1, color="black", linewidth=0.8)
         ax.axhline(ideal, color="red", linestyle="--", linewidth=1, label=f"ideal: {ideal} CPUs")
         ax.set_xticks(range(len(checked)), list(checked), rotation=20, ha="right")
         ax.set_ylabel(name)
         heights = [p.get_height() for p in ax.patches if not math.isnan(p.get_height())]
-        ax.set_ylim(0, max([ideal, *heights]) * 1.45)  # room for the legend above the bars
-        ax.legend(loc="upper left", fontsize=8, ncol=3)
-    fig.suptitle(f"{first.tasks} tasks on {max(r.workers for rs in checked.values() for r in rs)} workers "
-                 f"({caption(first)})")
+        ax.set_ylim(0, max([ideal, *heights]) * 1.6)  # room for the legend above the bars
+        ax.legend(loc="upper left", fontsize=7, ncol=2 if len(labelled) > 3 else 3)
+    where = f"{first.cpu_count} CPUs" if per_build else caption(first)  # one caption per build is in the legend
+    fig.suptitle(f"{first.tasks} tasks on {max(r.workers for rs in checked.values() for r in rs)} workers ({where})")
     return finish(fig, show)
