@@ -10,8 +10,12 @@ from notebook_durations import duration_lines, notebook_durations  # tests/ is o
 
 
 def pytest_terminal_summary(terminalreporter):
-    reports = [r for kind in ("passed", "failed", "error", "skipped") for r in terminalreporter.stats.get(kind, [])
-               if hasattr(r, "duration") and hasattr(r, "nodeid")]
+    reports = [
+        r
+        for kind in ("passed", "failed", "error", "skipped")
+        for r in terminalreporter.stats.get(kind, [])
+        if hasattr(r, "duration") and hasattr(r, "nodeid")
+    ]
     durations = notebook_durations(reports)
     if durations:
         terminalreporter.section("notebook durations (nbval: setup + cells + teardown)")

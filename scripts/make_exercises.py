@@ -29,7 +29,15 @@ from nbgrader.preprocessors import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-PIPELINE = (LockCells, ClearSolutions, ClearOutput, ClearHiddenTests, ClearMarkScheme, ComputeChecksums, CheckCellMetadata)
+PIPELINE = (
+    LockCells,
+    ClearSolutions,
+    ClearOutput,
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ComputeChecksums,
+    CheckCellMetadata,
+)
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 

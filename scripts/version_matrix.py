@@ -28,19 +28,23 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 #: What the course supports and CI tests (README, "Testing"); only used to say what was not found.
 SUPPORTED = ("3.10", "3.11", "3.12", "3.13", "3.14", "3.15", "3.13t")
 #: Free-threaded lines that no machine of ours can install (no Debian source package is served for them).
 NOT_INSTALLABLE_HERE = ("3.14t", "3.15t")
-INSTALL_INPUTS = ("requirements.txt", "requirements-dev.txt", "constraints-free-threaded.txt", "pyproject.toml",
-                  "scripts/install_env.py")
-NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "nbval_sanitize.cfg",
-         "--nbval-cell-timeout", "120"]
+INSTALL_INPUTS = (
+    "requirements.txt",
+    "requirements-dev.txt",
+    "constraints-free-threaded.txt",
+    "pyproject.toml",
+    "scripts/install_env.py",
+)
+NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "nbval_sanitize.cfg", "--nbval-cell-timeout", "120"]
 DEFAULT_TARGETS = ["tests", "notebooks", "solutions"]
 #: The browser test drives JupyterLab's front end, the same code on every Python: it runs once, in `make test`
 #: (on .venv's Python), not again on each interpreter here.
@@ -69,11 +73,14 @@ class Interpreter:
 
 def probe(path: str) -> Interpreter | None:
     """The interpreter at ``path`` if it is a CPython 3.10+, else None."""
-    code = ("import sys, sysconfig; print('.'.join(map(str, sys.version_info[:3])), "
-            "bool(sysconfig.get_config_var('Py_GIL_DISABLED')), sys.implementation.name)")
+    code = (
+        "import sys, sysconfig; print('.'.join(map(str, sys.version_info[:3])), "
+        "bool(sysconfig.get_config_var('Py_GIL_DISABLED')), sys.implementation.name)"
+    )
     try:
-        out = subprocess.run([path, "-c", code], capture_output=True, text=True, timeout=30,
-                             env={**os.environ, "PYTHON_GIL": ""}).stdout.split()
+        out = subprocess.run(
+            [path, "-c", code], capture_output=True, text=True, timeout=30, env={**os.environ, "PYTHON_GIL": ""}
+        ).stdout.split()
     except (OSError, subprocess.TimeoutExpired):
         return None
     if len(out) != 3 or out[2] != "cpython" or tuple(map(int, out[0].split(".")[:2])) < (3, 10):
@@ -155,8 +162,9 @@ def environment(interp: Interpreter) -> Path:
 
 def warm_matplotlib(python: Path) -> None:
     """Build matplotlib's font cache, so its one-time message never lands in a compared output."""
-    subprocess.run([str(python), "-c", "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot"],
-                   capture_output=True)
+    subprocess.run(
+        [str(python), "-c", "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot"], capture_output=True
+    )
 
 
 def run_tests(python: Path, targets: list[str], log: Path) -> tuple[bool, str, float]:
@@ -164,8 +172,13 @@ def run_tests(python: Path, targets: list[str], log: Path) -> tuple[bool, str, f
     warm_matplotlib(python)
     start = time.perf_counter()
     with open(log, "w") as out:
-        result = subprocess.run([str(python), "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rfE", *NBVAL,
-                                 *BROWSER_ONCE, *targets], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True)
+        result = subprocess.run(
+            [str(python), "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rfE", *NBVAL, *BROWSER_ONCE, *targets],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     lines = [line for line in log.read_text().splitlines() if line.strip()]
     summary = lines[-1].strip("= ") if lines else "no output"
     if result.returncode != 0:
@@ -191,12 +204,16 @@ def execute(interpreters: list[Interpreter], chosen: list[Interpreter], notebook
     free = [i for i in interpreters if i.free_threaded]
     if free and "GIL_COURSE_PYTHON" not in env:
         env["GIL_COURSE_PYTHON"] = free[-1].path
-    print(f"Executing on {interp.name} ({interp.path}); free-threaded interpreter for comparisons: "
-          f"{env.get('GIL_COURSE_PYTHON', 'none')}", flush=True)
+    print(
+        f"Executing on {interp.name} ({interp.path}); free-threaded interpreter for comparisons: "
+        f"{env.get('GIL_COURSE_PYTHON', 'none')}",
+        flush=True,
+    )
     python = environment(interp)
     warm_matplotlib(python)
-    return subprocess.run([str(python), str(ROOT / "scripts" / "execute_notebooks.py"), *notebooks],
-                          cwd=ROOT, env=env).returncode
+    return subprocess.run(
+        [str(python), str(ROOT / "scripts" / "execute_notebooks.py"), *notebooks], cwd=ROOT, env=env
+    ).returncode
 
 
 def venv_interpreter() -> tuple | None:
@@ -208,13 +225,25 @@ def venv_interpreter() -> tuple | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("targets", nargs="*", help="test files, folders or notebooks (default: tests notebooks "
-                                                   "solutions; with --execute: the notebooks to re-run)")
+    parser.add_argument(
+        "targets",
+        nargs="*",
+        help="test files, folders or notebooks (default: tests notebooks "
+        "solutions; with --execute: the notebooks to re-run)",
+    )
     parser.add_argument("--list", action="store_true", help="list the interpreters found and stop")
-    parser.add_argument("--python", action="append", default=[], metavar="SPEC",
-                        help="only this interpreter: 3.13t, 3.15, 3.12.1 or a path (repeatable)")
-    parser.add_argument("--skip-venv", action="store_true",
-                        help="skip the Python that .venv uses (make test has just run everything on it)")
+    parser.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="only this interpreter: 3.13t, 3.15, 3.12.1 or a path (repeatable)",
+    )
+    parser.add_argument(
+        "--skip-venv",
+        action="store_true",
+        help="skip the Python that .venv uses (make test has just run everything on it)",
+    )
     parser.add_argument("--execute", action="store_true", help="re-run the named notebooks and store their outputs")
     parser.add_argument("--prepare", action="store_true", help="only create or refresh the environments")
     args = parser.parse_args(argv)
@@ -226,8 +255,10 @@ def main(argv: list[str] | None = None) -> int:
     missing = [m for m in SUPPORTED if m not in {i.minor for i in interpreters}]
     if missing:
         print(f"Not found, so not tested: {', '.join(missing)} (make pythons installs 3.14, 3.15 and 3.13t).")
-    print(f"Never tested here: {', '.join(NOT_INSTALLABLE_HERE)} (no free-threaded build of them installs on these "
-          "machines; their code paths follow the docs and CPython's source).")
+    print(
+        f"Never tested here: {', '.join(NOT_INSTALLABLE_HERE)} (no free-threaded build of them installs on these "
+        "machines; their code paths follow the docs and CPython's source)."
+    )
     if args.list:
         return 0
     chosen = select(interpreters, args.python)

@@ -36,5 +36,7 @@ def _gil_stays_off(request):
     before = _gil_enabled()
     yield
     if not before and _gil_enabled() and request.node.path.name != "test_browser.py":
-        pytest.fail(f"{request.node.nodeid} re-enabled the GIL in the test process: an extension module that does "
-                    "not declare Py_mod_gil was imported (see the RuntimeWarning); import it in a subprocess instead")
+        pytest.fail(
+            f"{request.node.nodeid} re-enabled the GIL in the test process: an extension module that does "
+            "not declare Py_mod_gil was imported (see the RuntimeWarning); import it in a subprocess instead"
+        )

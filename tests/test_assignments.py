@@ -15,7 +15,6 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
-
 from notebook_checks import EXERCISES, ROOT, SOLUTIONS
 from wrong_answers import WRONG_ANSWERS
 
@@ -46,8 +45,9 @@ def ids(paths):
 
 def test_every_solution_has_an_exercise_and_they_are_in_sync():
     assert [p.name for p in EXERCISES] == [p.name for p in SOLUTIONS]
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_exercises.py"), "--check"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "make_exercises.py"), "--check"], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -61,7 +61,9 @@ def test_assignment_shape(path, assignment_stats):
     for cell in tasks:
         assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
     for cell in checks:
-        assert "### BEGIN HIDDEN TESTS" in cell.source, f"{path.name}: {grade_info(cell)['grade_id']} has no hidden tests"
+        assert "### BEGIN HIDDEN TESTS" in cell.source, (
+            f"{path.name}: {grade_info(cell)['grade_id']} has no hidden tests"
+        )
         assert grade_info(cell).get("points", 0) > 0
     assignment_stats["tasks"] += len(tasks)
 
@@ -78,7 +80,7 @@ def _check_for(cells: list, task_index: int) -> int:
 def _wrong_answer_cases():
     for path in SOLUTIONS:
         nb = nbformat.read(path, as_version=4)
-        for i, cell in enumerate(nb.cells):
+        for _i, cell in enumerate(nb.cells):
             if is_task(cell):
                 grade_id = grade_info(cell)["grade_id"]
                 for n, _ in enumerate(WRONG_ANSWERS.get(path.stem, {}).get(grade_id, [])):
@@ -150,17 +152,23 @@ class WrongAnswerRun:
     collector turned off) is reported, not silently blamed on the next one.
     """
 
-    SAVE = ("__wrong_answers_saved__ = ({{name: globals()[name] for name in {names!r} if name in globals()}}, "
-            "{names!r})")
-    RESTORE = ("(lambda saved, names: ([globals().pop(name, None) for name in names], globals().update(saved)))"
-               "(*globals().pop('__wrong_answers_saved__'))")
+    SAVE = "__wrong_answers_saved__ = ({{name: globals()[name] for name in {names!r} if name in globals()}}, {names!r})"
+    RESTORE = (
+        "(lambda saved, names: ([globals().pop(name, None) for name in names], globals().update(saved)))"
+        "(*globals().pop('__wrong_answers_saved__'))"
+    )
 
     def __init__(self, path: Path):
         self.path = path
         self.nb = nbformat.read(path, as_version=4)
         # nbclient writes every executed cell back into its notebook at that index: give it a copy.
-        self.client = NotebookClient(copy.deepcopy(self.nb), timeout=TIMEOUT, kernel_name="python3", allow_errors=True,
-                                     resources={"metadata": {"path": str(path.parent)}})
+        self.client = NotebookClient(
+            copy.deepcopy(self.nb),
+            timeout=TIMEOUT,
+            kernel_name="python3",
+            allow_errors=True,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
         self.outcomes: dict[tuple[str, int], dict] = {}
 
     def _run(self, cells: list, first_index: int) -> list:
@@ -178,26 +186,27 @@ class WrongAnswerRun:
         self.client.execute_cell(cell, 0, store_history=False)
         assert not errors(cell), f"{self.path.name}: the test harness failed: {cell.outputs}"
 
-    def run(self) -> "WrongAnswerRun":
+    def run(self) -> WrongAnswerRun:
         cells, answers = self.nb.cells, WRONG_ANSWERS.get(self.path.stem, {})
         with self.client.setup_kernel():
             done = 0
             for task in [i for i, c in enumerate(cells) if is_task(c)]:
                 check = _check_for(cells, task)
-                solution_run = self._failures(self._run(cells[done:check + 1], done), done)
+                solution_run = self._failures(self._run(cells[done : check + 1], done), done)
                 assert not solution_run, f"{self.path.name}: the solution fails at cells {solution_run}"
                 done = check + 1
                 grade_id = grade_info(cells[task])["grade_id"]
                 tried = []
                 for n, source in enumerate(answers.get(grade_id, [])):
-                    trial = [nbformat.v4.new_code_cell(source)] + cells[task + 1:check + 1]
+                    trial = [nbformat.v4.new_code_cell(source)] + cells[task + 1 : check + 1]
                     names = sorted(set().union(*(bound_names(c.source) for c in trial if c.cell_type == "code")))
                     self._harness(self.SAVE.format(names=names))
-                    tried.append({"source": source, "failed": self._failures(self._run(trial, task), task),
-                                  "check": check})
+                    tried.append(
+                        {"source": source, "failed": self._failures(self._run(trial, task), task), "check": check}
+                    )
                     self._harness(self.RESTORE)
                     self.outcomes[grade_id, n] = tried[-1]
-                after = self._failures(self._run(cells[check:check + 1], check), check)
+                after = self._failures(self._run(cells[check : check + 1], check), check)
                 for outcome in tried:
                     outcome["solution_after"] = after
         return self
@@ -243,9 +252,10 @@ def _write_config(course: Path) -> None:
 def _nbgrader(course: Path, *args: str) -> None:
     # nbgrader runs the `alembic` command of its environment: put this environment's bin first on PATH.
     env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
-    for attempt in range(2):
-        result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True,
-                                text=True, timeout=600, env=env)
+    for _attempt in range(2):
+        result = subprocess.run(
+            [sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True, timeout=600, env=env
+        )
         # jupyter_client picks a free port, then the kernel binds it: on a busy machine another
         # process can take it in between ("Address already in use"). That is not a grading result.
         if result.returncode == 0 or "Address already in use" not in result.stderr:
@@ -298,10 +308,14 @@ def test_nbgrader_autograde_full_marks_for_every_solution_zero_for_every_blank(g
         for path in SOLUTIONS:
             total, auto = points_of(nbformat.read(path, as_version=4))
             blank = gradebook.find_submission(path.stem, "blank")
-            assert blank.max_score == total and auto > 0, f"{path.stem}: nbgrader counts {blank.max_score} points, the cells {total}"
+            assert blank.max_score == total and auto > 0, (
+                f"{path.stem}: nbgrader counts {blank.max_score} points, the cells {total}"
+            )
             assert blank.score == 0, f"{path.stem}: the blank exercise scored {blank.score}"
             solver = gradebook.find_submission(path.stem, "solver")
-            assert solver.score == auto, f"{path.stem}: the solution scored {solver.score} of its {auto} autograded points"
+            assert solver.score == auto, (
+                f"{path.stem}: the solution scored {solver.score} of its {auto} autograded points"
+            )
             assert solver.needs_manual_grade == (total > auto), f"{path.stem}: manual grading flag is wrong"
 
 
@@ -343,11 +357,28 @@ def test_exercise_fails_exactly_at_its_unsolved_tasks(path, graded_course):
 
 
 def test_bound_names_are_the_names_a_cell_binds_in_the_namespace():
-    source = ("import os.path, numpy as np\nfrom math import tau as t\nx = y[0] = 1\na, (b, *c) = 1, (2, 3)\n"
-              "for i in range(2):\n    total += i\nwith open(p) as f:\n    pass\n"
-              "def g(arg):\n    inner = 1\nclass K:\n    attr = 2\nsquares = [k * k for k in range(3)]\n"
-              "h = lambda v: v\ntry:\n    pass\nexcept ValueError as e:\n    del x\n")
-    assert bound_names(source) == {"os", "np", "t", "x", "a", "b", "c", "i", "total", "f", "g", "K", "squares", "h",
-                                   "e"}
+    source = (
+        "import os.path, numpy as np\nfrom math import tau as t\nx = y[0] = 1\na, (b, *c) = 1, (2, 3)\n"
+        "for i in range(2):\n    total += i\nwith open(p) as f:\n    pass\n"
+        "def g(arg):\n    inner = 1\nclass K:\n    attr = 2\nsquares = [k * k for k in range(3)]\n"
+        "h = lambda v: v\ntry:\n    pass\nexcept ValueError as e:\n    del x\n"
+    )
+    assert bound_names(source) == {
+        "os",
+        "np",
+        "t",
+        "x",
+        "a",
+        "b",
+        "c",
+        "i",
+        "total",
+        "f",
+        "g",
+        "K",
+        "squares",
+        "h",
+        "e",
+    }
     with pytest.raises(ValueError, match="import"):
         bound_names("from math import *")

@@ -163,20 +163,34 @@ def test_memory_rejects_bad_arguments(kwargs, error):
 
 
 def echo_result(executor, tasks, wall, cpu, size=20, workload="echo"):
-    return RunResult(workload, executor, tasks if executor == "threads" else 1, tasks, size, 1,
-                     wall_times=[wall], cpu_times=[cpu], python="3.12.1", cpu_count=2)
+    return RunResult(
+        workload,
+        executor,
+        tasks if executor == "threads" else 1,
+        tasks,
+        size,
+        1,
+        wall_times=[wall],
+        cpu_times=[cpu],
+        python="3.12.1",
+        cpu_count=2,
+    )
 
 
 def test_plot_has_one_line_per_executor_with_wall_and_cpu_per_round_trip():
     results = [
         echo_result(executor, n, wall, cpu)
         for n in (2, 8, 32)
-        for executor, wall, cpu in (("sequential", 0.025 * n, 0.001 * n), ("threads", 0.03, 0.0004 * n), ("asyncio", 0.04, 0.0008 * n))
+        for executor, wall, cpu in (
+            ("sequential", 0.025 * n, 0.001 * n),
+            ("threads", 0.03, 0.0004 * n),
+            ("asyncio", 0.04, 0.0008 * n),
+        )
     ]
     fig = plot_echo_scaling(results, show=False)
     left, right = fig.axes
     assert [line.get_label() for line in left.lines] == ["sequential", "threads", "asyncio"]
-    sequential, threads, asyncio_line = left.lines
+    sequential, threads, _asyncio_line = left.lines
     assert list(sequential.get_xdata()) == [2, 8, 32]
     assert list(sequential.get_ydata()) == pytest.approx([50, 200, 800])  # ms
     assert list(threads.get_ydata()) == pytest.approx([30, 30, 30])

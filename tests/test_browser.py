@@ -23,7 +23,6 @@ import time
 import urllib.request
 
 import pytest
-
 from notebook_checks import ROOT
 
 
@@ -32,6 +31,7 @@ def expect(locator):
     from playwright.sync_api import expect as playwright_expect
 
     return playwright_expect(locator)
+
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -48,8 +48,14 @@ if CHROMIUM is None or not HAVE_PLAYWRIGHT:
     pytest.skip(f"no Chromium/Playwright here: {HOW}", allow_module_level=True)
 
 LAUNCH_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
 ]
 
 
@@ -66,9 +72,17 @@ def lab(tmp_path_factory):
     shutil.copytree(ROOT / "notebooks", workdir / "notebooks")
     port, token = free_port(), secrets.token_hex(16)
     command = [
-        sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={workdir}",
-        "--LabApp.expose_app_in_browser=True", "--ServerApp.port_retries=0",
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={workdir}",
+        "--LabApp.expose_app_in_browser=True",
+        "--ServerApp.port_retries=0",
     ]
     if hasattr(os, "getuid") and os.getuid() == 0:
         command.append("--allow-root")
@@ -77,7 +91,7 @@ def lab(tmp_path_factory):
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     command.append(f"--LabApp.user_settings_dir={workdir / 'user-settings'}")
-    log = open(workdir / "lab.log", "w")
+    log = open(workdir / "lab.log", "w")  # noqa: SIM115 (the server writes to it until the fixture ends)
     server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -88,7 +102,9 @@ def lab(tmp_path_factory):
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"JupyterLab did not start: {(workdir / 'lab.log').read_text()[-2000:]}")
+                    raise RuntimeError(
+                        f"JupyterLab did not start: {(workdir / 'lab.log').read_text()[-2000:]}"
+                    ) from None
                 time.sleep(0.5)
         # Without the token the server refuses: authentication is on.
         with pytest.raises(urllib.error.HTTPError):

@@ -31,8 +31,12 @@ def test_parse_records_counts_what_it_parses():
 
 @pytest.mark.parametrize(
     "plan, error",
-    [(["threads"], TypeError), ({"fetch": "threads"}, ValueError),
-     ({**GOOD, "extra": "threads"}, ValueError), ({**GOOD, "parse": "gpu"}, ValueError)],
+    [
+        (["threads"], TypeError),
+        ({"fetch": "threads"}, ValueError),
+        ({**GOOD, "extra": "threads"}, ValueError),
+        ({**GOOD, "parse": "gpu"}, ValueError),
+    ],
 )
 def test_bad_plans_are_rejected_with_a_clear_error(plan, error):
     with pytest.raises(error):
@@ -105,8 +109,9 @@ def test_gil_after_imports_on_this_python():
         assert "standard build" in report.describe()
 
 
-@pytest.mark.parametrize("modules, error", [("json", TypeError), ([], ValueError), (["no such"], ValueError),
-                                            ([3], ValueError)])
+@pytest.mark.parametrize(
+    "modules, error", [("json", TypeError), ([], ValueError), (["no such"], ValueError), ([3], ValueError)]
+)
 def test_gil_after_imports_rejects_bad_module_lists(modules, error):
     with pytest.raises(error):
         gil_after_imports(modules)

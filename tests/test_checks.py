@@ -18,7 +18,7 @@ def test_answer_reads_the_learners_variable():
 
 
 def test_answer_says_how_to_define_a_missing_variable():
-    with pytest.raises(CheckFailed, match="`lock_again` is not defined yet.*NotImplementedError"):
+    with pytest.raises(CheckFailed, match=r"`lock_again` is not defined yet.*NotImplementedError"):
         answer({}, "lock_again")
 
 
@@ -89,7 +89,7 @@ def test_expect_answer_never_uses_the_correct_options_explanation():
     # The truth is computed at run time: explain both options, only the wrong one is ever shown.
     both = {True: "It is True only on 3.12+.", False: "It is False only before 3.12."}
     expect_answer(True, True, both, "warns")
-    with pytest.raises(CheckFailed, match="only before 3.12"):
+    with pytest.raises(CheckFailed, match=r"only before 3\.12"):
         expect_answer(False, True, both, "warns")
 
 

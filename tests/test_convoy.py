@@ -13,7 +13,7 @@ from thread_checks import threads_left, threads_now
 
 from utils.engine import environment
 from utils.engine.isolation import isolated
-from utils.lessons import convoy
+from utils.lessons import convoy, convoy_plots
 from utils.lessons.convoy import LatencyResult, Sweep
 
 GIL = environment.gil_enabled()
@@ -21,10 +21,18 @@ GIL = environment.gil_enabled()
 
 def result(latencies, cpu_threads=0, interval=0.005, wall=None, chunks=None, nice=0, sends=None):
     return LatencyResult(
-        io="echo", requests=len(latencies), cpu_threads=cpu_threads, switch_interval=interval,
-        latencies=list(latencies), wall=wall if wall is not None else sum(latencies),
-        cpu_chunks=chunks if chunks is not None else [0] * cpu_threads, cpu_nice=nice, wait=0.001,
-        python="3.11.7", cpu_count=2, send_times=list(sends) if sends is not None else [],
+        io="echo",
+        requests=len(latencies),
+        cpu_threads=cpu_threads,
+        switch_interval=interval,
+        latencies=list(latencies),
+        wall=wall if wall is not None else sum(latencies),
+        cpu_chunks=chunks if chunks is not None else [0] * cpu_threads,
+        cpu_nice=nice,
+        wait=0.001,
+        python="3.11.7",
+        cpu_count=2,
+        send_times=list(sends) if sends is not None else [],
     )
 
 
@@ -67,8 +75,7 @@ def test_breakdown_splits_each_request_at_sendall():
     r = result([0.006, 0.0062, 0.0011], 1, interval=0.005, sends=[0.00002, 0.0051, 0.00001])
     assert r.waited_in_send() == 1  # only the 5.1 ms sendall waited (half an interval or more)
     assert r.breakdown() == (
-        "with 1 CPU thread: sendall median 0.020 ms (1 of 3 waited half an interval or more), "
-        "recv median 1.100 ms"
+        "with 1 CPU thread: sendall median 0.020 ms (1 of 3 waited half an interval or more), recv median 1.100 ms"
     )
     with pytest.raises(ValueError, match="echo"):
         result([0.001]).breakdown()  # no send times: nothing to split
@@ -78,8 +85,12 @@ def test_expected_latency_ranges():
     assert convoy.expected_latency("sleep", 0.001, 0.01) == pytest.approx((0.011, 0.011))
     assert convoy.expected_latency("echo", 0.001, 0.005) == pytest.approx((0.005, 0.011))
     assert convoy.expected_latency("echo", 0.001, 0.0005) == pytest.approx((0.001, 0.002))
-    for args, error in [(("disk", 0.001, 0.005), ValueError), (("echo", -1, 0.005), ValueError),
-                        (("echo", 0.001, 0), ValueError), (("echo", "1", 0.005), TypeError)]:
+    for args, error in [
+        (("disk", 0.001, 0.005), ValueError),
+        (("echo", -1, 0.005), ValueError),
+        (("echo", 0.001, 0), ValueError),
+        (("echo", "1", 0.005), TypeError),
+    ]:
         with pytest.raises(error):
             convoy.expected_latency(*args)
 
@@ -273,8 +284,15 @@ def test_convoy_threads_io_thread_waits_for_the_gil():
     assert max(medians) > 0.0025, medians
 
 
-@pytest.mark.parametrize("kwargs, error", [({"seconds": 0}, ValueError), ({"seconds": 5, "timeout": 2}, ValueError),
-                                           ({"wait": "1"}, TypeError), ({"switch_interval": 2}, ValueError)])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"seconds": 0}, ValueError),
+        ({"seconds": 5, "timeout": 2}, ValueError),
+        ({"wait": "1"}, TypeError),
+        ({"switch_interval": 2}, ValueError),
+    ],
+)
 def test_convoy_threads_bad_input(kwargs, error):
     with pytest.raises(error):
         convoy.convoy_threads(**kwargs)
@@ -285,7 +303,7 @@ def test_plot_sweep_axes_data_and_labels():
         result([0.0015] * 3, 1, interval=0.0005, wall=1.0, chunks=[900]),
         result([0.006] * 3, 1, interval=0.005, wall=1.0, chunks=[1000]),
     ]
-    fig = convoy.plot_sweep(Sweep(results[::-1], [1000 * convoy.CHUNK, 1000 * convoy.CHUNK]), show=False)
+    fig = convoy_plots.plot_sweep(Sweep(results[::-1], [1000 * convoy.CHUNK, 1000 * convoy.CHUNK]), show=False)
     left, right = fig.axes
     median, p95, low, high = left.lines
     assert list(median.get_xdata()) == pytest.approx([0.5, 5])
@@ -308,7 +326,7 @@ def test_plot_sweep_axes_data_and_labels():
 def test_plot_sweep_of_sleeps_has_one_reference_line():
     results = [result([0.0015] * 3, 1, interval=0.0005, wall=1.0, chunks=[900])]
     results[0].io = "sleep"
-    left, _ = convoy.plot_sweep(Sweep(results, [1000 * convoy.CHUNK]), show=False).axes
+    left, _ = convoy_plots.plot_sweep(Sweep(results, [1000 * convoy.CHUNK]), show=False).axes
     reference = left.lines[-1]
     assert len(left.lines) == 3 and reference.get_label() == "with the GIL: sleep + one interval"
     assert list(reference.get_ydata()) == pytest.approx([1.5])  # the 1 ms sleep + one 0.5 ms interval
@@ -320,4 +338,4 @@ def test_plot_sweep_of_sleeps_has_one_reference_line():
 )
 def test_plot_sweep_bad_input(arg):
     with pytest.raises((TypeError, ValueError)):
-        convoy.plot_sweep(arg, show=False)
+        convoy_plots.plot_sweep(arg, show=False)

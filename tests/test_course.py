@@ -28,7 +28,9 @@ def test_readme_lists_every_lesson_with_its_status():
         assert row, f"README's lesson table has no row for lesson {lesson.number:02d}"
         assert lesson.title in row
         status = "ready" if lesson.exists() else "coming"
-        assert re.search(rf"\|\s*{status}\s*\|\s*$", row), f"README says otherwise than '{status}' for {lesson.filename}"
+        assert re.search(rf"\|\s*{status}\s*\|\s*$", row), (
+            f"README says otherwise than '{status}' for {lesson.filename}"
+        )
 
 
 def test_notebook_durations_add_up_per_notebook_and_flag_slow_lessons():
@@ -36,10 +38,15 @@ def test_notebook_durations_add_up_per_notebook_and_flag_slow_lessons():
 
     from notebook_durations import duration_lines, notebook_durations
 
-    reports = [SimpleNamespace(nodeid=n, duration=d) for n, d in [
-        ("notebooks/04_x.ipynb::Cell 0", 30.0), ("notebooks/04_x.ipynb::Cell 1", 31.0),
-        ("solutions/04_x.ipynb::Cell 0", 70.0), ("tests/test_a.py::test_b", 99.0),
-    ]]
+    reports = [
+        SimpleNamespace(nodeid=n, duration=d)
+        for n, d in [
+            ("notebooks/04_x.ipynb::Cell 0", 30.0),
+            ("notebooks/04_x.ipynb::Cell 1", 31.0),
+            ("solutions/04_x.ipynb::Cell 0", 70.0),
+            ("tests/test_a.py::test_b", 99.0),
+        ]
+    ]
     durations = notebook_durations(reports)
     assert durations == {"notebooks/04_x.ipynb": 61.0, "solutions/04_x.ipynb": 70.0}
     lines = duration_lines(durations)

@@ -56,8 +56,13 @@ def _child(code):
     import subprocess
     import sys
 
-    return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_a_server_that_never_answers_times_out_without_hanging():
@@ -69,7 +74,7 @@ def test_a_server_that_never_answers_times_out_without_hanging():
     try:
         with socket.create_server(("127.0.0.1", 0)) as back:
             start = time.perf_counter()
-            with pytest.raises(EchoServerError, match="did not start within 0.3 s"):
+            with pytest.raises(EchoServerError, match=r"did not start within 0\.3 s"):
                 _read_port(back, process, 0.3)
             assert time.perf_counter() - start < 5
     finally:
@@ -97,8 +102,9 @@ def test_the_command_line_server_prints_its_port():
     import subprocess
     import sys
 
-    process = subprocess.Popen([sys.executable, "-m", "utils.engine.echo"], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "utils.engine.echo"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         port = int(process.stdout.readline())
         assert echo(2, ("127.0.0.1", port)) == 2

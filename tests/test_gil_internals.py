@@ -92,8 +92,9 @@ def test_the_lessons_table_of_check_points_holds_on_this_python():
     appended = checkpoints_of(append_only, iterations=1_000_000)
     call = "CALL_METHOD" if sys.version_info < (3, 11) else "CALL"
     assert (call in appended.instructions("append_only")) == CALLS_ARE_GENERIC, appended.by_instruction
-    loop_end = {(3, 10): "POP_JUMP_IF_TRUE", (3, 11): "POP_JUMP_BACKWARD_IF_TRUE"}.get(sys.version_info[:2],
-                                                                                         "JUMP_BACKWARD")
+    loop_end = {(3, 10): "POP_JUMP_IF_TRUE", (3, 11): "POP_JUMP_BACKWARD_IF_TRUE"}.get(
+        sys.version_info[:2], "JUMP_BACKWARD"
+    )
     assert loop_end in checkpoints_of(count_down, iterations=2_000_000).instructions("count_down")
     with pytest.raises(TypeError):
         checkpoints_of(len)

@@ -14,11 +14,10 @@ import matplotlib.pyplot as plt
 
 from utils.engine import gil_profile
 from utils.engine.environment import free_threaded_pythons
+from utils.engine.gecko import GilProfile, parse_gecko
 from utils.engine.gil_profile import (
-    GilProfile,
     call_naming_threads,
     find_profiler_python,
-    parse_gecko,
     profile_call,
     profile_threads,
     run_threads,
@@ -32,12 +31,18 @@ HAS, WAIT, NO, ON, OFF, GC, FUTURE = range(1, 8)
 def thread(tid, markers, *, main=False, samples=None):
     """One thread of a Gecko profile as the 3.15 profiler writes it: markers as columns, times in ms."""
     return {
-        "name": f"Thread-{tid}", "tid": tid, "isMainThread": main,
+        "name": f"Thread-{tid}",
+        "tid": tid,
+        "isMainThread": main,
         "samples": {"time": samples or [], "length": len(samples or [])},
         "markers": {
-            "name": [m[0] for m in markers], "startTime": [m[1] for m in markers], "endTime": [m[2] for m in markers],
-            "phase": [m[3] if len(m) > 3 else 1 for m in markers], "category": [4] * len(markers),
-            "data": [{} for _ in markers], "length": len(markers),
+            "name": [m[0] for m in markers],
+            "startTime": [m[1] for m in markers],
+            "endTime": [m[2] for m in markers],
+            "phase": [m[3] if len(m) > 3 else 1 for m in markers],
+            "category": [4] * len(markers),
+            "data": [{} for _ in markers],
+            "length": len(markers),
         },
     }
 
@@ -50,8 +55,11 @@ def gecko():
     return {
         "meta": {"interval": 1.0, "startTime": 0.0, "logicalCPUs": 2, "version": 32},
         # file order is not start order: the parser sorts main first, then by thread id
-        "threads": [thread(12, worker_b, samples=[100, 140]), thread(10, main, main=True, samples=[0, 140]),
-                    thread(11, worker_a + [(FUTURE, 105, 115)], samples=[100, 140])],
+        "threads": [
+            thread(12, worker_b, samples=[100, 140]),
+            thread(10, main, main=True, samples=[0, 140]),
+            thread(11, worker_a + [(FUTURE, 105, 115)], samples=[100, 140]),
+        ],
         "shared": {"stringArray": STRINGS},
     }
 
@@ -62,7 +70,9 @@ def test_the_parser_reads_lanes_in_start_order_in_seconds_from_the_workers_start
     assert profile.names == ["worker-0", "worker-1"] and profile.tids == [11, 12]  # the main thread only waited
     assert profile.wall == pytest.approx(0.040)
     assert profile.lanes[0]["Has GIL"] == [[0.0, pytest.approx(0.01)], [pytest.approx(0.02), pytest.approx(0.03)]]
-    assert profile.share(0, "Has GIL") == pytest.approx(0.5) and profile.share(1, "Waiting for GIL") == pytest.approx(0.5)
+    assert profile.share(0, "Has GIL") == pytest.approx(0.5) and profile.share(1, "Waiting for GIL") == pytest.approx(
+        0.5
+    )
     assert profile.seconds(1, "Has GIL") == pytest.approx(0.02) and profile.overlap("Has GIL") == pytest.approx(0.0)
     assert profile.handovers() == 3  # a, b, a, b
     assert [row["thread"] for row in profile.summary()] == ["worker-0", "worker-1"]
@@ -106,10 +116,17 @@ def test_older_files_with_a_string_table_per_thread_parse_too():
     assert profile.names == ["Thread-11", "Thread-12"] and profile.cpu_count == 1
 
 
-@pytest.mark.parametrize("path, field", [
-    ((), "threads"), (("threads", 0), "markers"), (("threads", 0, "markers"), "startTime"),
-    (("threads", 0, "markers"), "endTime"), (("threads", 0, "markers"), "name"), (("shared",), "stringArray"),
-])
+@pytest.mark.parametrize(
+    "path, field",
+    [
+        ((), "threads"),
+        (("threads", 0), "markers"),
+        (("threads", 0, "markers"), "startTime"),
+        (("threads", 0, "markers"), "endTime"),
+        (("threads", 0, "markers"), "name"),
+        (("shared",), "stringArray"),
+    ],
+)
 def test_a_missing_field_is_a_value_error_naming_it(path, field):
     data = gecko()
     parent = data
@@ -120,14 +137,17 @@ def test_a_missing_field_is_a_value_error_naming_it(path, field):
         parse_gecko(data)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda d: d.update(threads={}), "threads is a dict"),
-    (lambda d: d["threads"].__setitem__(0, 7), r"threads\[0\] is a int"),
-    (lambda d: d["threads"][0]["markers"].update(startTime=5), "startTime is a int"),
-    (lambda d: d["threads"][0]["markers"]["name"].__setitem__(0, 99), r"name\[0\]=99 is not in the string table"),
-    (lambda d: d["threads"][0]["markers"]["endTime"].pop(), "different lengths"),
-    (lambda d: d["threads"][0]["markers"]["endTime"].__setitem__(1, "soon"), r"endTime\[1\] is not a number"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d.update(threads={}), "threads is a dict"),
+        (lambda d: d["threads"].__setitem__(0, 7), r"threads\[0\] is a int"),
+        (lambda d: d["threads"][0]["markers"].update(startTime=5), "startTime is a int"),
+        (lambda d: d["threads"][0]["markers"]["name"].__setitem__(0, 99), r"name\[0\]=99 is not in the string table"),
+        (lambda d: d["threads"][0]["markers"]["endTime"].pop(), "different lengths"),
+        (lambda d: d["threads"][0]["markers"]["endTime"].__setitem__(1, "soon"), r"endTime\[1\] is not a number"),
+    ],
+)
 def test_malformed_profiles_are_value_errors_saying_where(change, message):
     data = copy.deepcopy(gecko())
     change(data)
@@ -148,14 +168,26 @@ def test_the_parser_reads_files_and_rejects_what_is_not_a_profile(tmp_path):
         parse_gecko(gecko(), names=["a"])
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    (dict(workload=42), TypeError), (dict(workload="nope"), ValueError), (dict(workload="echo"), ValueError),
-    (dict(workload="not a:target"), ValueError), (dict(workload=print), TypeError),
-    (dict(threads=0), ValueError), (dict(threads="2"), TypeError), (dict(size=0), ValueError),
-    (dict(block=4096), ValueError), (dict(workload="sha256", block=0), ValueError), (dict(rate=5), ValueError),
-    (dict(timeout=0), ValueError), (dict(switch_interval=2.0), ValueError), (dict(python=3), TypeError),
-    (dict(python="/no/such/python3.15"), ValueError),
-])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        (dict(workload=42), TypeError),
+        (dict(workload="nope"), ValueError),
+        (dict(workload="echo"), ValueError),
+        (dict(workload="not a:target"), ValueError),
+        (dict(workload=print), TypeError),
+        (dict(threads=0), ValueError),
+        (dict(threads="2"), TypeError),
+        (dict(size=0), ValueError),
+        (dict(block=4096), ValueError),
+        (dict(workload="sha256", block=0), ValueError),
+        (dict(rate=5), ValueError),
+        (dict(timeout=0), ValueError),
+        (dict(switch_interval=2.0), ValueError),
+        (dict(python=3), TypeError),
+        (dict(python="/no/such/python3.15"), ValueError),
+    ],
+)
 def test_bad_arguments_are_rejected_before_anything_runs(kwargs, error):
     with pytest.raises(error):
         profile_threads(**kwargs)
@@ -181,7 +213,7 @@ def test_without_a_315_the_result_says_how_to_get_one(nowhere):
     assert "needs CPython 3.15+" in profile.reason and "uv python install 3.15" in profile.reason
     assert profile.describe() == profile.reason
     assert GilProfile.from_dict(json.loads(json.dumps(profile.to_dict()))) == profile
-    with pytest.raises(ValueError, match="needs CPython 3.15"):
+    with pytest.raises(ValueError, match=r"needs CPython 3\.15"):
         plots.plot_gil_timeline(profile, show=False)
 
 
@@ -246,7 +278,7 @@ def test_the_runner_starts_named_threads_in_process():
     names = run_threads("countdown", 2, 10_000, switch_interval=0.001)
     assert sorted(names.values()) == ["main", "worker-0", "worker-1"]
     assert names[threading.get_native_id()] == "main"
-    with pytest.raises(ValueError, match="unknown workload|nope"):
+    with pytest.raises(ValueError, match=r"unknown workload|nope"):
         run_threads("nope", 1, 1)
 
 

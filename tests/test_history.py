@@ -11,11 +11,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
 
-from utils.lessons import history  # noqa: E402
-from utils.lessons.history import EVENTS, HistoryEvent  # noqa: E402
+from utils.lessons import history
+from utils.lessons.history import EVENTS, HistoryEvent
 
 
 @pytest.fixture(autouse=True)

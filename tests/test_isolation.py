@@ -66,7 +66,7 @@ def test_a_hung_worker_is_killed_at_the_timeout():
 
 
 def test_a_crashed_worker_is_reported():
-    with pytest.raises(IsolatedRunError, match="worker process .* failed"):
+    with pytest.raises(IsolatedRunError, match=r"worker process .* failed"):
         isolated(workloads.sleep, size=1, python="/bin/false", timeout=10)
 
 
@@ -124,6 +124,8 @@ def test_env_sets_variables_in_the_worker_only():
 
     assert isolated(os.getenv, "GIL_COURSE_TEST_VARIABLE", env={"GIL_COURSE_TEST_VARIABLE": "on"}, timeout=60) == "on"
     assert "GIL_COURSE_TEST_VARIABLE" not in os.environ
+    assert isolated(os.getenv, "HOME", env={"HOME": None}, timeout=60) is None  # None removes a variable
+    assert "HOME" in os.environ
     with pytest.raises(TypeError, match="env must map"):
         isolated(os.getenv, "X", env={"X": 1}, timeout=60)
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 UTILS = Path(__file__).resolve().parent.parent / "utils"
-MAX_LINES = 500
+#: "No module over about 500 lines" (issue 13), counted after `ruff format`.
+MAX_LINES = 520
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from notebook_checks import ALLOWED_MARKERS, LESSONS, ROOT, SOLUTIONS, code_cells, load, markdown, markers, source
 
 EXECUTED = LESSONS + SOLUTIONS
@@ -71,7 +70,7 @@ def test_lesson_skeleton(path):
     text = markdown(nb)
     for heading in ("## Key points", "## Further reading", "## Exercise"):
         assert heading in text, f"{path.name}: no '{heading}' section"
-    closing = text[text.index("## Key points"):]
+    closing = text[text.index("## Key points") :]
     assert "](http" in closing, f"{path.name}: further reading links its sources"
 
 

@@ -23,8 +23,14 @@ def test_verdict_in_words():
 
 @pytest.mark.parametrize(
     "kwargs, error",
-    [(dict(workload="x"), ValueError), (dict(executor="x"), ValueError), (dict(workers=0), ValueError),
-     (dict(size=-1), ValueError), (dict(switch_interval=0), ValueError), (dict(repeat=1.5), TypeError)],
+    [
+        (dict(workload="x"), ValueError),
+        (dict(executor="x"), ValueError),
+        (dict(workers=0), ValueError),
+        (dict(size=-1), ValueError),
+        (dict(switch_interval=0), ValueError),
+        (dict(repeat=1.5), TypeError),
+    ],
 )
 def test_config_rejects_bad_values(kwargs, error):
     with pytest.raises(error):
@@ -33,8 +39,9 @@ def test_config_rejects_bad_values(kwargs, error):
 
 def test_run_experiment_reports_each_step():
     steps = []
-    results = run_experiment(ExperimentConfig("sleep", "threads", 2, size=30, repeat=1),
-                             on_step=lambda i, e: steps.append((i, e)))
+    results = run_experiment(
+        ExperimentConfig("sleep", "threads", 2, size=30, repeat=1), on_step=lambda i, e: steps.append((i, e))
+    )
     assert steps == [(0, "sequential"), (1, "threads")]
     assert [r.executor for r in results] == ["sequential", "threads"]
     with pytest.raises(TypeError):
@@ -102,10 +109,15 @@ def test_run_panel_shows_a_failure_in_the_status_and_the_output():
     assert "Failed" in panel.status.value
 
 
-@pytest.mark.parametrize("args, kwargs, error", [
-    ((42,), {}, TypeError), ((print, "slider"), {}, TypeError), ((print, [1]), {}, TypeError),
-    ((print,), dict(label=3), TypeError),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, error",
+    [
+        ((42,), {}, TypeError),
+        ((print, "slider"), {}, TypeError),
+        ((print, [1]), {}, TypeError),
+        ((print,), dict(label=3), TypeError),
+    ],
+)
 def test_run_panel_rejects_bad_arguments(args, kwargs, error):
     with pytest.raises(error):
         RunPanel(*args, **kwargs)
@@ -122,10 +134,16 @@ def test_gil_profile_panel_says_plainly_when_there_is_no_315(monkeypatch, tmp_pa
     assert "needs CPython 3.15+" in panel.status.value and panel.figure is None and not panel.button.disabled
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    (dict(workload="echo"), ValueError), (dict(threads=0), ValueError), (dict(switch_ms=3), ValueError),
-    (dict(python=3), TypeError), (dict(timeout=0), ValueError),
-])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        (dict(workload="echo"), ValueError),
+        (dict(threads=0), ValueError),
+        (dict(switch_ms=3), ValueError),
+        (dict(python=3), TypeError),
+        (dict(timeout=0), ValueError),
+    ],
+)
 def test_gil_profile_panel_rejects_bad_settings(kwargs, error):
     with pytest.raises(error):
         GilProfilePanel(**kwargs)

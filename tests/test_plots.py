@@ -5,14 +5,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pytest
 
-from utils.ui import plots
 from utils.engine.executors import RunResult
 from utils.engine.timeline import Timeline
+from utils.ui import plots
 
 
 def result(executor, wall, cpu, workers=2):
-    return RunResult("countdown", executor, workers, 2, 1000, 1, wall_times=[wall], cpu_times=[cpu],
-                     python="3.11.7", cpu_count=2)
+    return RunResult(
+        "countdown", executor, workers, 2, 1000, 1, wall_times=[wall], cpu_times=[cpu], python="3.11.7", cpu_count=2
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +41,9 @@ def test_unavailable_results_are_left_out():
 
 def test_scaling_has_one_line_per_executor_and_marks_the_cpus():
     base = result("sequential", 4.0, 4.0, workers=1)
-    runs = [result("threads", 4.0, 4.0, w) for w in (1, 2, 4)] + [result("processes", 4.0 / w, 4.0, w) for w in (1, 2, 4)]
+    runs = [result("threads", 4.0, 4.0, w) for w in (1, 2, 4)] + [
+        result("processes", 4.0 / w, 4.0, w) for w in (1, 2, 4)
+    ]
     fig = plots.plot_scaling(runs, base, show=False)
     labels = [line.get_label() for line in fig.axes[0].lines]
     assert labels[:2] == ["threads", "processes"] and "2 CPUs" in labels

@@ -33,6 +33,8 @@ def other_python():
     if found is None or os.path.realpath(found) == os.path.realpath(sys.executable):
         return None
     return found
+
+
 ALL_NEED_SETS = [(), *((n,) for n in NEEDS), tuple(NEEDS)]
 
 
@@ -55,8 +57,13 @@ def test_every_answer_is_a_ranked_list_of_known_strategies(work, needs):
 
 @pytest.mark.parametrize(
     "work, first",
-    [("cpu-python", "processes"), ("cpu-c-releases-gil", "threads"), ("io-few", "threads"),
-     ("io-many", "asyncio"), ("io-and-cpu", "asyncio")],
+    [
+        ("cpu-python", "processes"),
+        ("cpu-c-releases-gil", "threads"),
+        ("io-few", "threads"),
+        ("io-many", "asyncio"),
+        ("io-and-cpu", "asyncio"),
+    ],
 )
 def test_first_choice_without_needs(work, first):
     assert recommend(work)[0].strategy == first
@@ -104,8 +111,14 @@ def test_many_machines_puts_a_cluster_first_for_every_work():
 
 @pytest.mark.parametrize(
     "work, needs, error",
-    [("gpu", (), ValueError), (3, (), TypeError), ("cpu-python", "shared-state", TypeError),
-     ("cpu-python", ["speed"], ValueError), ("cpu-python", [1], TypeError), ("cpu-python", None, TypeError)],
+    [
+        ("gpu", (), ValueError),
+        (3, (), TypeError),
+        ("cpu-python", "shared-state", TypeError),
+        ("cpu-python", ["speed"], ValueError),
+        ("cpu-python", [1], TypeError),
+        ("cpu-python", None, TypeError),
+    ],
 )
 def test_bad_questions_are_rejected(work, needs, error):
     with pytest.raises(error):
@@ -175,8 +188,15 @@ def test_run_all_always_starts_with_sequential():
 
 @pytest.mark.parametrize(
     "kwargs, error",
-    [(dict(executors="threads"), TypeError), (dict(executors=["gpu"]), ValueError), (dict(workers=0), ValueError),
-     (dict(repeat=0), ValueError), (dict(timeout=0), ValueError), (dict(workload="nope"), ValueError), (dict(size=0), ValueError)],
+    [
+        (dict(executors="threads"), TypeError),
+        (dict(executors=["gpu"]), ValueError),
+        (dict(workers=0), ValueError),
+        (dict(repeat=0), ValueError),
+        (dict(timeout=0), ValueError),
+        (dict(workload="nope"), ValueError),
+        (dict(size=0), ValueError),
+    ],
 )
 def test_run_all_rejects_bad_arguments(kwargs, error):
     with pytest.raises(error):
@@ -192,8 +212,10 @@ def test_run_all_on_another_interpreter_tries_every_executor():
     assert {(r.python, r.free_threaded) for r in results} == {(probe_python(python).version, True)}
     # Whether that interpreter has subinterpreter pools, asked independently of utils.engine.executors: 3.14+,
     # or the interpreters-pep-734 backport with the _interpreters module it runs on (built in from 3.13).
-    probe = ("import importlib.util as u, sys; print(sys.version_info >= (3, 14) or ("
-             "u.find_spec('interpreters_backport') is not None and u.find_spec('_interpreters') is not None))")
+    probe = (
+        "import importlib.util as u, sys; print(sys.version_info >= (3, 14) or ("
+        "u.find_spec('interpreters_backport') is not None and u.find_spec('_interpreters') is not None))"
+    )
     has_pools = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=60).stdout.strip()
     assert has_pools in ("True", "False")
     assert results[-1].label == "interpreters" and results[-1].available == (has_pools == "True")
@@ -201,16 +223,30 @@ def test_run_all_on_another_interpreter_tries_every_executor():
 
 
 def fake(executor, wall, cpu, **extra):
-    return RunResult("primes", executor, 2, 2, 100, 2, wall_times=[wall, wall], cpu_times=[cpu, cpu],
-                     python="3.99.0", cpu_count=2, **extra)
+    return RunResult(
+        "primes",
+        executor,
+        2,
+        2,
+        100,
+        2,
+        wall_times=[wall, wall],
+        cpu_times=[cpu, cpu],
+        python="3.99.0",
+        cpu_count=2,
+        **extra,
+    )
 
 
 def test_interpret_computes_its_numbers_from_the_results():
-    text = interpret([
-        fake("sequential", 1.0, 1.0), fake("threads", 1.0, 1.0, startup=0.02),
-        fake("processes", 0.5, 1.0, start_method="fork"),
-        fake("interpreters", 0.0, 0.0, available=False, reason="needs 3.14"),
-    ])
+    text = interpret(
+        [
+            fake("sequential", 1.0, 1.0),
+            fake("threads", 1.0, 1.0, startup=0.02),
+            fake("processes", 0.5, 1.0, start_method="fork"),
+            fake("interpreters", 0.0, 0.0, available=False, reason="needs 3.14"),
+        ]
+    )
     lines = text.splitlines()
     assert lines[0] == "primes, 2 tasks on 2 workers, Python 3.99.0 (standard build), 2 usable CPUs, GIL on."
     assert "threads: speedup 1.00x, effective parallelism 1.00 (about one CPU" in lines[2]
@@ -223,9 +259,13 @@ def test_interpret_computes_its_numbers_from_the_results():
 
 @pytest.mark.parametrize(
     "results, error",
-    [([], TypeError), ("x", TypeError), ([object()], TypeError),
-     ([fake("sequential", 1.0, 1.0, available=False)], ValueError),
-     ([fake("sequential", 1.0, 1.0), fake("threads", 0.5, 1.0, free_threaded=True, gil_enabled=False)], ValueError)],
+    [
+        ([], TypeError),
+        ("x", TypeError),
+        ([object()], TypeError),
+        ([fake("sequential", 1.0, 1.0, available=False)], ValueError),
+        ([fake("sequential", 1.0, 1.0), fake("threads", 0.5, 1.0, free_threaded=True, gil_enabled=False)], ValueError),
+    ],
 )
 def test_interpret_rejects_bad_results(results, error):
     with pytest.raises(error):
@@ -241,5 +281,6 @@ def test_free_threaded_threads_are_measured_like_the_other_executors():
     threads = results[1]
     assert threads.free_threaded and not threads.gil_enabled, "the course's workloads import no GIL-enabling module"
     assert 0 < threads.parallelism < threads.workers + 0.2, threads.summary()
-    assert interpret(results).splitlines()[0].endswith("(free-threaded build), "
-                                                       f"{threads.cpu_count} usable CPUs, GIL off.")
+    assert (
+        interpret(results).splitlines()[0].endswith(f"(free-threaded build), {threads.cpu_count} usable CPUs, GIL off.")
+    )

@@ -92,7 +92,7 @@ def test_run_together_releases_named_threads_and_reports_failures_and_overruns()
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
         run_together(lambda i: 1 / 0, 2, timeout=10)
     before = time.perf_counter()
-    with pytest.raises(TimeoutError, match="did not finish within 0.2 s"):
+    with pytest.raises(TimeoutError, match=r"did not finish within 0\.2 s"):
         run_together(lambda i: time.sleep(2), 1, timeout=0.2)
     assert time.perf_counter() - before < 1.5  # the deadline, not the sleep
     with pytest.raises(TypeError):

@@ -47,8 +47,10 @@ def test_unknown_workloads_are_rejected(name, error):
         get_workload(name)
 
 
-@pytest.mark.parametrize("size, error", [(0, ValueError), (-5, ValueError), (1.5, TypeError), (True, TypeError),
-                                         (10**12, ValueError), ("10", TypeError)])
+@pytest.mark.parametrize(
+    "size, error",
+    [(0, ValueError), (-5, ValueError), (1.5, TypeError), (True, TypeError), (10**12, ValueError), ("10", TypeError)],
+)
 def test_bad_sizes_are_rejected(size, error):
     with pytest.raises(error, match="size"):
         check_size(size)

@@ -13,7 +13,6 @@ exercises). Importing ``utils`` imports nothing heavy and starts nothing; import
 """
 
 
-
 def __getattr__(name: str) -> str:
     """``utils.__version__``: pyproject.toml's version, the one version string (read lazily)."""
     if name != "__version__":

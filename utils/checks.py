@@ -18,7 +18,8 @@ For a multiple-choice question, :func:`expect_answer` explains the wrong option 
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 
 class CheckFailed(AssertionError):
@@ -53,8 +54,9 @@ def expect_choice(value: Any, choices: Iterable[Any], name: str) -> None:
     expect(value in options, f"`{name}` should be one of {', '.join(map(repr, options))}, not {value!r}.")
 
 
-def expect_answer(value: Any, correct: Any, explanations: Mapping[Any, str], name: str,
-                  *, choices: Iterable[Any] | None = None) -> None:
+def expect_answer(
+    value: Any, correct: Any, explanations: Mapping[Any, str], name: str, *, choices: Iterable[Any] | None = None
+) -> None:
     """Fail unless ``value == correct``, explaining the wrong option the learner chose.
 
     ``explanations`` maps options to why they are wrong; only the chosen option's text is shown,
@@ -89,8 +91,14 @@ def expect_answer(value: Any, correct: Any, explanations: Mapping[Any, str], nam
         why = explanations.get(value)
     except TypeError:  # an unhashable value cannot be one of the explained options
         why = None
-    expect(False, why or (f"`{name}` = {value!r} is not right. Read each option again against the lesson's "
-                          f"key points, rule out the ones that contradict them, and try again."))
+    expect(
+        False,
+        why
+        or (
+            f"`{name}` = {value!r} is not right. Read each option again against the lesson's "
+            f"key points, rule out the ones that contradict them, and try again."
+        ),
+    )
 
 
 def passed(task: str, why: str) -> None:

@@ -28,7 +28,12 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(0, "start_here", "Start here", "How the course works; check your Python and widgets"),
     Lesson(1, "origins", "Where the GIL came from", "What the GIL is, why CPython has it, its history"),
     Lesson(2, "reference_counting", "Reference counting", "The bookkeeping the GIL protects; immortal objects"),
-    Lesson(3, "inside_the_gil", "Inside the GIL", "Switch interval, eval breaker, threads taking turns; GIL timelines (profiler: 3.15+)"),
+    Lesson(
+        3,
+        "inside_the_gil",
+        "Inside the GIL",
+        "Switch interval, eval breaker, threads taking turns; GIL timelines (profiler: 3.15+)",
+    ),
     Lesson(4, "cpu_vs_io", "CPU-bound vs I/O-bound", "When threads help and when they cannot"),
     Lesson(5, "race_conditions", "Race conditions despite the GIL", "Lost updates, check-then-act, locks"),
     Lesson(6, "fairness_and_latency", "Fairness and latency", "The convoy effect and the switch interval"),

@@ -10,7 +10,7 @@ WRONG: dict[str, list[str]] = {
         "if sys.version_info >= (3, 11) and not (sys.version_info[:2] == (3, 13) and free_threaded_build()):\n"
         '    switch_inside.add("add_len")',
         "switch_inside = set()  # since 3.10 nothing switches inside a read-modify-write",
-        'switch_inside = set(gil_internals.LOOPS)  # += is three instructions, so every loop',
+        "switch_inside = set(gil_internals.LOOPS)  # += is three instructions, so every loop",
         'switch_inside = ["add_through_call", "add_abs"]  # a list, not a set',
     ],
     "task2-answer": [

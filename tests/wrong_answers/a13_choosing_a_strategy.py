@@ -67,8 +67,7 @@ WRONG: dict[str, list[str]] = {
         # The plan edited after the run, without running it again: the check reads the recorded run.
         'plan = {"fetch": "threads", "hash": "threads", "parse": "threads"}',
         # The recorded run doctored: the totals no longer add up from the stages.
-        "import dataclasses\n"
-        "pipeline = dataclasses.replace(pipeline, wall_times=[w / 2 for w in pipeline.wall_times])",
+        "import dataclasses\npipeline = dataclasses.replace(pipeline, wall_times=[w / 2 for w in pipeline.wall_times])",
         # Processes for the waiting stage: it overlaps, but the guide's choice for waiting is threads.
         'plan = {"fetch": "processes", "hash": "threads", "parse": "processes"}\n'
         "pipeline = isolated(run_pipeline, plan)",

@@ -36,8 +36,12 @@ def benchmark(
         for result in results:
             row = result.to_dict()
             row.pop("task_spans")
-            row.update(wall=result.wall, spread=result.spread, parallelism=result.parallelism,
-                       speedup=result.speedup_over(baseline))
+            row.update(
+                wall=result.wall,
+                spread=result.spread,
+                parallelism=result.parallelism,
+                speedup=result.speedup_over(baseline),
+            )
             rows.append(row)
     agreement = agreement_with_timeit(repeat=5 if quick else 7)
     return {
@@ -46,8 +50,12 @@ def benchmark(
         "ideal_parallelism": info.usable_cpus,
         "results": rows,
         "harness_overhead_seconds": harness_overhead(repeat=5 if quick else 20),
-        "timeit": {"statement": agreement.statement, "measure": agreement.measure_median,
-                   "timeit": agreement.timeit_median, "ratio": agreement.ratio},
+        "timeit": {
+            "statement": agreement.statement,
+            "measure": agreement.measure_median,
+            "timeit": agreement.timeit_median,
+            "ratio": agreement.ratio,
+        },
     }
 
 
@@ -80,8 +88,9 @@ def format_table(report: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m utils.engine.bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m utils.engine.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--quick", action="store_true", help="smaller sizes and one repeat")
     parser.add_argument("--workload", action="append", choices=list(WORKLOADS), help="only this workload (repeatable)")

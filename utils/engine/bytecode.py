@@ -26,8 +26,16 @@ from typing import Any
 ITEM = "[]"
 #: Roles of a :class:`Step`: ``op`` is any other instruction between the load and the store (``every=True``).
 ROLES = ("load", "add", "op", "store")
-_NOT_NAMES = {"LOAD_CONST", "LOAD_SMALL_INT", "LOAD_COMMON_CONSTANT", "LOAD_ASSERTION_ERROR", "STORE_SUBSCR",
-              "STORE_SLICE", "LOAD_BUILD_CLASS", "LOAD_LOCALS"}
+_NOT_NAMES = {
+    "LOAD_CONST",
+    "LOAD_SMALL_INT",
+    "LOAD_COMMON_CONSTANT",
+    "LOAD_ASSERTION_ERROR",
+    "STORE_SUBSCR",
+    "STORE_SLICE",
+    "LOAD_BUILD_CLASS",
+    "LOAD_LOCALS",
+}
 
 
 @dataclass(frozen=True)
@@ -49,9 +57,11 @@ def _names(instruction: dis.Instruction) -> tuple[Any, ...]:
 def _is_load(instruction: dis.Instruction, name: str) -> bool:
     if name == ITEM:
         return instruction.opname == "BINARY_SUBSCR" or (
-            instruction.opname == "BINARY_OP" and "[" in str(instruction.argrepr))
-    return (instruction.opname.startswith("LOAD_") and instruction.opname not in _NOT_NAMES
-            and name in _names(instruction))
+            instruction.opname == "BINARY_OP" and "[" in str(instruction.argrepr)
+        )
+    return (
+        instruction.opname.startswith("LOAD_") and instruction.opname not in _NOT_NAMES and name in _names(instruction)
+    )
 
 
 def _is_store(instruction: dis.Instruction, name: str) -> bool:
@@ -59,8 +69,9 @@ def _is_store(instruction: dis.Instruction, name: str) -> bool:
         return instruction.opname == "STORE_SUBSCR"
     if instruction.opname == "STORE_FAST_LOAD_FAST":  # 3.13+: stores the first name, loads the second
         return _names(instruction)[0] == name
-    return (instruction.opname.startswith("STORE_") and instruction.opname not in _NOT_NAMES
-            and name in _names(instruction))
+    return (
+        instruction.opname.startswith("STORE_") and instruction.opname not in _NOT_NAMES and name in _names(instruction)
+    )
 
 
 def _is_add(instruction: dis.Instruction) -> bool:

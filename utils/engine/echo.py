@@ -55,10 +55,18 @@ class EchoServer:
         # The child reports its port by connecting back to this socket: a socket can wait with a time-out
         # everywhere, a pipe cannot (on Windows, select() takes sockets only).
         with socket.create_server((HOST, 0)) as back:
-            command = [sys.executable, "-m", "utils.engine.echo", "--delay", repr(self.delay),
-                       "--report-to", str(back.getsockname()[1])]
-            self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                             stderr=subprocess.PIPE, text=True, env=env)
+            command = [
+                sys.executable,
+                "-m",
+                "utils.engine.echo",
+                "--delay",
+                repr(self.delay),
+                "--report-to",
+                str(back.getsockname()[1]),
+            ]
+            self._process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+            )
             try:
                 port = _read_port(back, self._process, self.start_timeout)
             except BaseException:

@@ -19,9 +19,9 @@ interpreter (running Python) and no thread waits (``Modules/_remote_debugging/th
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import importlib
-import itertools
 import json
 import os
 import re
@@ -32,21 +32,20 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from utils.engine import environment
+from utils.engine.gecko import GilProfile, parse_gecko
 from utils.engine.isolation import target_of
-from utils.engine.plaindata import PlainData, to_plain
+from utils.engine.plaindata import to_plain
 from utils.engine.timeline import run_together
 from utils.engine.validation import check_count, check_seconds
 from utils.engine.workloads import WORKLOADS, check_size, get_workload
 
 #: The sampling profiler (``profiling.sampling``) is new in CPython 3.15 (PEP 799).
 PROFILER_VERSION = (3, 15)
-#: The markers the profiler writes about threads; other names found in a file are kept too.
-GIL_MARKERS = ("Has GIL", "Waiting for GIL", "No GIL", "On CPU", "Off CPU", "Python Code", "Native Code")
 #: About 0.2 s of work per thread on one core: countdown iterations, sha256 blocks (of 64 KiB by default).
 DEFAULT_SIZES = {"countdown": 8_000_000, "sha256": 2_500}
 SHA256_BLOCK = 64 * 1024
@@ -58,170 +57,7 @@ HOW_TO_GET = (
     "To get one: `make pythons`, `uv python install 3.15`, `pyenv install 3.15` or the python.org installer, "
     "then restart JupyterLab (or set GIL_COURSE_PYTHON=/path/to/python3.15)."
 )
-FREE_THREADED_NOTE = ("free-threaded build: there is no GIL to hold; 'Has GIL' marks a thread attached to "
-                      "the interpreter (running Python), and no thread waits for it")
 _NAME = re.compile(r"^python3\.(\d+)t?$")
-
-
-@dataclass
-class GilProfile(PlainData):
-    """Per-thread marker intervals of one profiled run (or why there is none); plain, JSON-serialisable data.
-
-    ``lanes[i]`` maps each marker name to its ``[[start, end], ...]`` in seconds from the first
-    marker of the worker threads; ``spans[i]`` is thread ``i``'s first and last marker time there.
-    """
-
-    available: bool
-    reason: str = ""
-    workload: str = ""
-    threads: int = 0
-    size: int = 0
-    switch_interval: float | None = None
-    python: str = ""
-    interpreter: str = ""
-    free_threaded: bool = False
-    cpu_count: int = 1
-    wall: float = 0.0
-    names: list[str] = field(default_factory=list)
-    tids: list[int] = field(default_factory=list)
-    spans: list[list[float]] = field(default_factory=list)
-    lanes: list[dict[str, list[list[float]]]] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def seconds(self, thread: int, marker: str) -> float:
-        """Seconds lane ``thread`` spent in ``marker`` (overlapping intervals counted once)."""
-        return sum(e - s for s, e in _merge(self.lanes[thread].get(marker, [])))
-
-    def share(self, thread: int, marker: str) -> float:
-        """Fraction of lane ``thread``'s observed time spent in ``marker`` (0 to 1)."""
-        start, end = self.spans[thread]
-        return self.seconds(thread, marker) / (end - start) if end > start else 0.0
-
-    def summary(self) -> list[dict[str, Any]]:
-        """Per lane: the thread's name and the shares of its time holding the GIL, waiting for it, off-CPU."""
-        return [{"thread": name, "held": self.share(i, "Has GIL"), "waiting": self.share(i, "Waiting for GIL"),
-                 "off_cpu": self.share(i, "Off CPU")} for i, name in enumerate(self.names)]
-
-    def overlap(self, marker: str = "Has GIL") -> float:
-        """Fraction of the wall time during which two or more threads were in ``marker`` at once."""
-        spans = [span for lane in self.lanes for span in _merge(lane.get(marker, []))]
-        events = sorted([(s, 1) for s, _ in spans] + [(e, -1) for _, e in spans])
-        count, last, together = 0, 0.0, 0.0
-        for when, change in events:
-            together += when - last if count >= 2 else 0.0
-            count, last = count + change, when
-        return together / self.wall if self.wall > 0 else 0.0
-
-    def handovers(self) -> int:
-        """How many times the GIL went from one lane's thread to another's (as :func:`utils.lessons.gil_internals.handovers`)."""
-        spans = sorted((s, i) for i, lane in enumerate(self.lanes) for s, _ in _merge(lane.get("Has GIL", [])))
-        return sum(1 for (_, before), (_, after) in itertools.pairwise(spans) if before != after)
-
-    def describe(self) -> str:
-        """What was profiled and the per-thread shares, or why there is no profile."""
-        if not self.available:
-            return self.reason
-        lines = [f"{self.workload} x {self.threads} threads ({caption(self)}), {self.wall * 1000:.0f} ms profiled"]
-        lines += [f"  {row['thread']:<10} held the GIL {row['held']:4.0%}, waited for it {row['waiting']:4.0%}, "
-                  f"off-CPU {row['off_cpu']:4.0%}" for row in self.summary()]
-        return "\n".join(lines + ([f"  ({FREE_THREADED_NOTE})"] if self.free_threaded else []))
-
-
-def _merge(spans: list[list[float]]) -> list[list[float]]:
-    merged: list[list[float]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    return merged
-
-
-def _times(lane: dict[str, list[list[float]]]) -> list[float]:
-    return [t for spans in lane.values() for span in spans for t in span]
-
-
-def _need(mapping: dict, key: str, where: str, kind: type) -> Any:
-    if key not in mapping:
-        raise ValueError(f"Gecko profile: {where} has no {key!r} field")
-    if not isinstance(mapping[key], kind):
-        raise ValueError(f"Gecko profile: {where}.{key} is a {type(mapping[key]).__name__}, not a {kind.__name__}")
-    return mapping[key]
-
-
-def parse_gecko(source: dict | str | os.PathLike, *, names: dict[int, str] | None = None,
-                include_main: bool | None = None) -> GilProfile:
-    """Read a Gecko profile (a dict, or the path of its JSON file) into a :class:`GilProfile`.
-
-    Interval markers are kept under their names, known or not; instant ones (``phase`` 0) are skipped.
-    Threads are named by ``names`` (native thread id -> name), else ``main`` or as the file names
-    them, main thread first, then by thread id (start order on Linux). Times count from the other
-    threads' first marker (the start-up is cut off), and a finished thread's last state ends at its
-    last sample. ``include_main=None`` keeps the main thread only if it held the GIL 5 % of its time
-    or more. A missing or mistyped field raises ValueError naming it.
-    """
-    if isinstance(source, (str, os.PathLike)):
-        try:
-            source = json.loads(Path(source).read_text())
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"cannot read a Gecko profile from {os.fspath(source)!r}: {exc}") from None
-    if not isinstance(source, dict):
-        raise TypeError(f"source must be a dict or a path, not {type(source).__name__}")
-    if names is not None and not isinstance(names, dict):
-        raise TypeError(f"names must be a dict of thread id -> name, not {type(names).__name__}")
-    names = {int(tid): str(name) for tid, name in (names or {}).items()}
-    shared = source.get("shared") if isinstance(source.get("shared"), dict) else {}
-    rows = []
-    for index, thread in enumerate(_need(source, "threads", "the profile", list)):
-        where = f"threads[{index}]"
-        if not isinstance(thread, dict):
-            raise ValueError(f"Gecko profile: {where} is a {type(thread).__name__}, not an object")
-        strings = thread.get("stringArray", shared.get("stringArray"))
-        if not isinstance(strings, list):
-            raise ValueError(f"Gecko profile: the profile has no 'shared.stringArray' field (nor {where})")
-        markers = _need(thread, "markers", where, dict)
-        columns = [_need(markers, key, f"{where}.markers", list) for key in ("name", "startTime", "endTime")]
-        columns.append(markers.get("phase") or [1] * len(columns[0]))
-        if len({len(column) for column in columns}) != 1:
-            raise ValueError(f"Gecko profile: the columns of {where}.markers have different lengths")
-        lane: dict[str, list[list[float]]] = {}
-        for i, (name, start, end, phase) in enumerate(zip(*columns)):
-            if phase == 0 or start is None or end is None:
-                continue  # an instant marker, or an interval left open
-            if not (isinstance(name, int) and 0 <= name < len(strings)):
-                raise ValueError(f"Gecko profile: {where}.markers.name[{i}]={name!r} is not in the string table")
-            if not all(isinstance(t, (int, float)) and not isinstance(t, bool) for t in (start, end)):
-                raise ValueError(f"Gecko profile: {where}.markers.startTime/endTime[{i}] is not a number of ms")
-            lane.setdefault(str(strings[name]), []).append([float(start), float(end)])
-        tid = thread.get("tid")
-        tid = int(tid) if isinstance(tid, (int, str)) and str(tid).isdigit() else index
-        main = bool(thread.get("isMainThread", False))
-        seen = thread["samples"].get("time") if isinstance(thread.get("samples"), dict) else None
-        seen = max((t for t in seen if isinstance(t, (int, float))), default=None) if isinstance(seen, list) else None
-        rows.append([not main, tid, names.get(tid) or ("main" if main else str(thread.get("name", tid))), lane, seen])
-    end = max((e for row in rows for spans in row[3].values() for _, e in spans), default=0.0)
-    for row in rows:  # the profiler closes every open state at the very end, also a finished thread's
-        if row[4] is not None and row[4] < end:
-            row[3] = {k: [[s, row[4] if e == end else e] for s, e in v if s < row[4] or e < end] for k, v in row[3].items()}
-    rows = sorted((row for row in rows if row[3]), key=lambda row: row[:2])
-    times = [t for row in rows if row[0] for t in _times(row[3])] or [t for row in rows for t in _times(row[3])]
-    low, high = min(times, default=0.0), max(times, default=0.0)
-    kept = []
-    for not_main, tid, label, lane, _ in rows:
-        lane = {k: [[(max(s, low) - low) / 1000, (min(e, high) - low) / 1000] for s, e in v if e > low and s < high]
-                for k, v in lane.items()}
-        lane = {k: v for k, v in lane.items() if v}
-        flat = _times(lane)
-        held = sum(e - s for s, e in _merge(lane.get("Has GIL", [])))
-        if flat and (not_main or include_main or (include_main is None and held >= 0.05 * (max(flat) - min(flat)))):
-            kept.append((tid, label, [min(flat), max(flat)], lane))
-    meta = source.get("meta") if isinstance(source.get("meta"), dict) else {}
-    return GilProfile(
-        available=True, threads=sum(1 for row in rows if row[0]), wall=(high - low) / 1000,
-        names=[k[1] for k in kept], tids=[k[0] for k in kept], spans=[k[2] for k in kept], lanes=[k[3] for k in kept],
-        cpu_count=int(meta.get("logicalCPUs") or 1),
-        extra={key: meta[key] for key in ("version", "interval", "importedFrom") if key in meta},
-    )
 
 
 def _candidates() -> list[str]:
@@ -261,19 +97,30 @@ def find_profiler_python() -> str | None:
 
 def _check_workload(workload: Any, block: int | None) -> None:
     if not isinstance(workload, str):
-        raise TypeError(f"workload must be a workload name (str), not {type(workload).__name__}; "
-                        "to profile a function of your own, use profile_call(func, ...)")
+        raise TypeError(
+            f"workload must be a workload name (str), not {type(workload).__name__}; "
+            "to profile a function of your own, use profile_call(func, ...)"
+        )
     if get_workload(workload).needs_echo_server:
-        raise ValueError(f"the {workload!r} workload needs an echo server; choose one of "
-                         f"{', '.join(n for n, w in WORKLOADS.items() if not w.needs_echo_server)}")
+        raise ValueError(
+            f"the {workload!r} workload needs an echo server; choose one of "
+            f"{', '.join(n for n, w in WORKLOADS.items() if not w.needs_echo_server)}"
+        )
     if block is not None and workload != "sha256":
         raise ValueError("block is only for the sha256 workload")
     if block is not None:
         check_size(block, "block")
 
 
-def run_threads(workload: str, threads: int, size: int, *, block: int | None = None,
-                switch_interval: float | None = None, timeout: float = 60.0) -> dict[int, str]:
+def run_threads(
+    workload: str,
+    threads: int,
+    size: int,
+    *,
+    block: int | None = None,
+    switch_interval: float | None = None,
+    timeout: float = 60.0,
+) -> dict[int, str]:
     """Run ``threads`` threads of ``workload(size)``, released together by a barrier, and join them.
 
     This is what runs under the profiler (``python -m utils.engine.gil_profile _run ...``); the threads are
@@ -333,14 +180,27 @@ def _interpreter(python: Any, timeout: float, empty: GilProfile) -> tuple[str, A
     if found is None:
         raise ValueError(f"python={path!r} is not a CPython interpreter (it did not say its version when asked)")
     if found.version_key[:2] < PROFILER_VERSION:
-        return replace(empty, python=found.version, interpreter=path, free_threaded=found.free_threaded,
-                       reason=f"{path} is Python {found.version}, and CPython's sampling profiler (PEP 799) needs "
-                              "3.15+: name a 3.15+ interpreter, or leave python=None to look for one.")
+        return replace(
+            empty,
+            python=found.version,
+            interpreter=path,
+            free_threaded=found.free_threaded,
+            reason=f"{path} is Python {found.version}, and CPython's sampling profiler (PEP 799) needs "
+            "3.15+: name a 3.15+ interpreter, or leave python=None to look for one.",
+        )
     return path, found
 
 
-def _profile(where: tuple[str, Any], runner: list[str], empty: GilProfile, *, rate: int,
-             include_main: bool | None, timeout: float, request: dict[str, Any] | None = None) -> GilProfile:
+def _profile(
+    where: tuple[str, Any],
+    runner: list[str],
+    empty: GilProfile,
+    *,
+    rate: int,
+    include_main: bool | None,
+    timeout: float,
+    request: dict[str, Any] | None = None,
+) -> GilProfile:
     """Run ``python -m utils.engine.gil_profile RUNNER...`` under the profiler; parse its Gecko file."""
     path, found = where
     label = empty.workload
@@ -349,9 +209,29 @@ def _profile(where: tuple[str, Any], runner: list[str], empty: GilProfile, *, ra
         if request is not None:
             runner = [*runner, os.path.join(tmp, "request.json")]
             Path(runner[-1]).write_text(json.dumps(request))
-        command = [path, "-m", "profiling.sampling", "run", "-a", "--gecko", "-o", out, "-r", str(rate),
-                   "-m", "utils.engine.gil_profile", *runner, "--names", names_file, "--timeout", str(timeout)]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [PACKAGE_PARENT, os.environ.get("PYTHONPATH")]))}
+        command = [
+            path,
+            "-m",
+            "profiling.sampling",
+            "run",
+            "-a",
+            "--gecko",
+            "-o",
+            out,
+            "-r",
+            str(rate),
+            "-m",
+            "utils.engine.gil_profile",
+            *runner,
+            "--names",
+            names_file,
+            "--timeout",
+            str(timeout),
+        ]
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [PACKAGE_PARENT, os.environ.get("PYTHONPATH")])),
+        }
         env.pop("PYTHON_GIL", None)  # the interpreter's own default: a GIL on standard builds, none on free-threaded
         stdout, stderr, code = _run(command, env, timeout)
         reply = json.loads(Path(names_file).read_text()) if os.path.exists(names_file) else {}
@@ -365,15 +245,32 @@ def _profile(where: tuple[str, Any], runner: list[str], empty: GilProfile, *, ra
     extra = dict(profile.extra, rate=rate, samples=int(samples.group(1)) if samples else None)
     if "result" in reply:
         extra["result"] = reply["result"]
-    return replace(profile, workload=label, size=empty.size, switch_interval=empty.switch_interval,
-                   threads=empty.threads or profile.threads, python=found.version, interpreter=path,
-                   free_threaded=found.free_threaded, extra={**empty.extra, **extra},
-                   cpu_count=environment.usable_cpus())  # the child inherits this process's CPU affinity
+    return replace(
+        profile,
+        workload=label,
+        size=empty.size,
+        switch_interval=empty.switch_interval,
+        threads=empty.threads or profile.threads,
+        python=found.version,
+        interpreter=path,
+        free_threaded=found.free_threaded,
+        extra={**empty.extra, **extra},
+        cpu_count=environment.usable_cpus(),
+    )  # the child inherits this process's CPU affinity
 
 
-def profile_threads(workload: str = "countdown", threads: int = 2, size: int | None = None, *,
-                    block: int | None = None, switch_interval: float | None = None, python: str | None = None,
-                    rate: int = 1000, include_main: bool | None = None, timeout: float = 60.0) -> GilProfile:
+def profile_threads(
+    workload: str = "countdown",
+    threads: int = 2,
+    size: int | None = None,
+    *,
+    block: int | None = None,
+    switch_interval: float | None = None,
+    python: str | None = None,
+    rate: int = 1000,
+    include_main: bool | None = None,
+    timeout: float = 60.0,
+) -> GilProfile:
     """Profile ``threads`` threads of ``workload`` under ``profiling.sampling run -a --gecko``, in a fresh process.
 
     ``workload`` is a name from :mod:`utils.engine.workloads` (sha256 hashes ``block``-byte blocks, default
@@ -390,8 +287,14 @@ def profile_threads(workload: str = "countdown", threads: int = 2, size: int | N
     timeout = check_seconds("timeout", timeout, 0.0, 600.0)
     if switch_interval is not None:
         check_seconds("switch_interval", switch_interval, 1e-6, 1.0, allow_low=True)
-    empty = GilProfile(available=False, workload=workload, threads=threads, size=size,
-                       switch_interval=switch_interval, extra={"block": block})
+    empty = GilProfile(
+        available=False,
+        workload=workload,
+        threads=threads,
+        size=size,
+        switch_interval=switch_interval,
+        extra={"block": block},
+    )
     where = _interpreter(python, timeout, empty)
     if isinstance(where, GilProfile):
         return where
@@ -401,8 +304,16 @@ def profile_threads(workload: str = "countdown", threads: int = 2, size: int | N
     return _profile(where, runner, empty, rate=rate, include_main=include_main, timeout=timeout)
 
 
-def profile_call(func: Callable[..., Any], /, *args: Any, python: str | None = None, rate: int = 1000,
-                 include_main: bool | None = None, timeout: float = 60.0, **kwargs: Any) -> GilProfile:
+def profile_call(
+    func: Callable[..., Any],
+    /,
+    *args: Any,
+    python: str | None = None,
+    rate: int = 1000,
+    include_main: bool | None = None,
+    timeout: float = 60.0,
+    **kwargs: Any,
+) -> GilProfile:
     """Profile ``func(*args, **kwargs)`` (which starts threads of its own) on a 3.15+ interpreter, in a fresh process.
 
     ``func`` must be importable from a module (as for :func:`utils.engine.isolation.isolated`) and its
@@ -428,26 +339,25 @@ def profile_call(func: Callable[..., Any], /, *args: Any, python: str | None = N
 
 def _run(command: list[str], env: dict[str, str], timeout: float) -> tuple[str, str, int]:
     """Run ``command`` in a session of its own; on a time-out kill the whole group (profiler and target)."""
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=env, start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except BaseException as exc:  # the time-out, or e.g. KeyboardInterrupt: never leave the workers behind
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         process.communicate()
         if isinstance(exc, subprocess.TimeoutExpired):
             raise TimeoutError(f"the profiled run did not finish within {timeout:g} s; it was killed") from None
         raise
     return stdout, stderr, process.returncode
-
-
-def caption(profile: GilProfile) -> str:
-    """"Python 3.15.2, standard build, 2 CPUs": where a profile ran."""
-    build = "free-threaded build" if profile.free_threaded else "standard build"
-    return f"Python {profile.python or '?'}, {build}, {profile.cpu_count} CPUs"
 
 
 def _main(argv: list[str]) -> int:
@@ -464,9 +374,16 @@ def _main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "_run":
-            reply: dict[str, Any] = {"ok": run_threads(args.target, args.threads, args.size, block=args.block,
-                                                       switch_interval=args.switch_interval,
-                                                       timeout=args.timeout or 60.0)}
+            reply: dict[str, Any] = {
+                "ok": run_threads(
+                    args.target,
+                    args.threads,
+                    args.size,
+                    block=args.block,
+                    switch_interval=args.switch_interval,
+                    timeout=args.timeout or 60.0,
+                )
+            }
         else:
             request = json.loads(Path(args.target).read_text())
             names, result = call_naming_threads(request["target"], request["args"], request["kwargs"])

@@ -33,8 +33,8 @@ import signal
 import subprocess
 import sys
 import traceback
-from pathlib import Path
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from utils.engine.plaindata import from_plain, return_hint, to_plain
@@ -79,12 +79,20 @@ def target_of(func: Callable[..., Any]) -> str:
     return f"{module}:{qualname}"
 
 
-def isolated(func: Callable[..., Any], /, *args: Any, python: str | None = None, timeout: float = 120.0,
-             env: Mapping[str, str] | None = None, **kwargs: Any) -> Any:
+def isolated(
+    func: Callable[..., Any],
+    /,
+    *args: Any,
+    python: str | None = None,
+    timeout: float = 120.0,
+    env: Mapping[str, str | None] | None = None,
+    **kwargs: Any,
+) -> Any:
     """``func(*args, **kwargs)`` in a fresh process on ``python`` (default: this interpreter).
 
     ``env``: environment variables to set in the worker, e.g. ``{"PYTHON_GIL": "1"}`` to run a
-    free-threaded build with its GIL on (free-threading HOWTO, 3.13+). ``python``, ``timeout`` and
+    free-threaded build with its GIL on (free-threading HOWTO, 3.13+); None removes a variable from
+    the worker's environment. This process's own environment never changes. ``python``, ``timeout`` and
     ``env`` are :func:`isolated`'s own; every other keyword goes to ``func``.
 
     Returns the function's result rebuilt from its return annotation. Raises the worker's
@@ -96,8 +104,15 @@ def isolated(func: Callable[..., Any], /, *args: Any, python: str | None = None,
     return from_plain(return_hint(func), reply)
 
 
-def _call(target: str, args: list[Any], kwargs: dict[str, Any], *, python: str | None, timeout: float,
-          env: Mapping[str, str] | None = None) -> Any:
+def _call(
+    target: str,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    *,
+    python: str | None,
+    timeout: float,
+    env: Mapping[str, str | None] | None = None,
+) -> Any:
     """Run ``target`` in a worker; return its JSON result (or raise as :func:`isolated` documents)."""
     from utils.engine.validation import check_seconds
 
@@ -112,18 +127,27 @@ def _call(target: str, args: list[Any], kwargs: dict[str, Any], *, python: str |
     except (TypeError, ValueError) as exc:
         raise TypeError(f"the arguments of {target} must be JSON-serialisable: {exc}") from None
 
-    if env is not None and not (isinstance(env, Mapping) and all(isinstance(k, str) and isinstance(v, str)
-                                                                  for k, v in env.items())):
-        raise TypeError("env must map variable names (str) to values (str)")
-    worker_env = {**os.environ, **(env or {})}
+    env = dict(env or {}) if env is None or isinstance(env, Mapping) else env
+    if not isinstance(env, dict) or not all(
+        isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in env.items()
+    ):
+        raise TypeError("env must map variable names (str) to values (str, or None to remove one)")
+    worker_env = {k: v for k, v in {**os.environ, **env}.items() if v is not None}
     worker_env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, worker_env.get("PYTHONPATH")]))
     # A new process group, so that on a time-out the worker's own children are killed with it.
-    group = {"start_new_session": True} if os.name == "posix" else \
-        {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+    group = (
+        {"start_new_session": True}
+        if os.name == "posix"
+        else {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+    )
     process = subprocess.Popen(
         [interpreter, "-m", "utils.engine.isolation"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env=worker_env, **group,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=worker_env,
+        **group,
     )
     try:
         stdout, stderr = process.communicate(request, timeout=timeout)
@@ -186,8 +210,14 @@ def _worker() -> None:
         reply = {"ok": to_plain(func(*request.get("args", []), **request["kwargs"]))}
         text = json.dumps(reply)
     except Exception as exc:  # reported to the parent, which raises it (see isolated)
-        text = json.dumps({"error": type(exc).__name__, "builtin": type(exc).__module__ == "builtins",
-                           "message": str(exc), "traceback": traceback.format_exc()})
+        text = json.dumps(
+            {
+                "error": type(exc).__name__,
+                "builtin": type(exc).__module__ == "builtins",
+                "message": str(exc),
+                "traceback": traceback.format_exc(),
+            }
+        )
     sys.stdout.write("\n" + text + "\n")
     sys.stdout.flush()
 

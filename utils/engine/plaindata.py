@@ -22,8 +22,13 @@ from typing import Any, TypeVar
 
 T = TypeVar("T", bound="PlainData")
 
-_SEQUENCES = {list, collections.abc.Sequence, collections.abc.Iterable, collections.abc.Collection,
-              collections.abc.MutableSequence}
+_SEQUENCES = {
+    list,
+    collections.abc.Sequence,
+    collections.abc.Iterable,
+    collections.abc.Collection,
+    collections.abc.MutableSequence,
+}
 _MAPPINGS = {dict, collections.abc.Mapping, collections.abc.MutableMapping}
 _UNIONS = {typing.Union, types.UnionType}
 

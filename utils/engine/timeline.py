@@ -91,7 +91,9 @@ class Timeline(PlainData):
     @property
     def overlap(self) -> float:
         """Fraction of the wall time during which at least two threads were running."""
-        events = sorted([(s, 1) for lane in self.lanes for s, _ in lane] + [(e, -1) for lane in self.lanes for _, e in lane])
+        events = sorted(
+            [(s, 1) for lane in self.lanes for s, _ in lane] + [(e, -1) for lane in self.lanes for _, e in lane]
+        )
         running, last, together = 0, 0.0, 0.0
         for when, change in events:
             if running >= 2:
@@ -191,8 +193,13 @@ def record_timeline(
 
     stamps: list[list[float]] = [[] for _ in range(threads)]
     stamped = _STAMPED[workload]
-    start, wall = run_together(lambda index: stamped(size, chunk, stamps[index]), threads,
-                               switch_interval=switch_interval, timeout=timeout, what=f"{workload} timeline")
+    start, wall = run_together(
+        lambda index: stamped(size, chunk, stamps[index]),
+        threads,
+        switch_interval=switch_interval,
+        timeout=timeout,
+        what=f"{workload} timeline",
+    )
 
     steps = [b - a for lane in stamps for a, b in zip(lane, lane[1:])]
     # A gap of several typical steps means the thread was not running (the GIL is held for
@@ -200,10 +207,17 @@ def record_timeline(
     gap = max(4 * statistics.median(steps), 50e-6)
     info = environment.python_info()
     return Timeline(
-        workload=workload, threads=threads, size=size, switch_interval=sys.getswitchinterval() if switch_interval is None else switch_interval,
-        wall=wall, lanes=[[[s - start, e - start] for s, e in intervals(lane, gap)] for lane in stamps],
-        python=info.version, cpu_count=info.usable_cpus, gil_enabled=info.gil_enabled,
-        gap_threshold=gap, notes=sum(len(lane) for lane in stamps),
+        workload=workload,
+        threads=threads,
+        size=size,
+        switch_interval=sys.getswitchinterval() if switch_interval is None else switch_interval,
+        wall=wall,
+        lanes=[[[s - start, e - start] for s, e in intervals(lane, gap)] for lane in stamps],
+        python=info.version,
+        cpu_count=info.usable_cpus,
+        gil_enabled=info.gil_enabled,
+        gap_threshold=gap,
+        notes=sum(len(lane) for lane in stamps),
     )
 
 

@@ -22,7 +22,9 @@ def check_seconds(what: str, value: Any, low: float = 0.0, high: float = 3600.0,
         raise TypeError(f"{what} must be a number of seconds, not {type(value).__name__}")
     above = value >= low if allow_low else value > low
     if not (above and value <= high):
-        raise ValueError(f"{what} must be {'at least' if allow_low else 'more than'} {low:g} and at most {high:g} seconds, got {value}")
+        raise ValueError(
+            f"{what} must be {'at least' if allow_low else 'more than'} {low:g} and at most {high:g} seconds, got {value}"
+        )
     return float(value)
 
 

@@ -24,9 +24,10 @@ import random
 import socket
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 MiB = 1024 * 1024
 #: hashlib releases the GIL only for data of at least this many bytes (Modules/hashlib.h).
@@ -155,8 +156,14 @@ WORKLOADS: dict[str, Workload] = {
         Workload("zlib", zlib_compress, "cpu-releases-gil", 20, "blocks of 256 KiB", "zlib compression"),
         Workload("sleep", sleep, "io", 200, "ms", "time.sleep", async_func=sleep_async),
         Workload(
-            "echo", echo, "io", 200, "round trips", "round trips to a local echo server",
-            async_func=echo_async, needs_echo_server=True,
+            "echo",
+            echo,
+            "io",
+            200,
+            "round trips",
+            "round trips to a local echo server",
+            async_func=echo_async,
+            needs_echo_server=True,
         ),
     )
 }

@@ -150,8 +150,15 @@ def ticker_during_cpu_work(
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     return TickerResult(
-        mode=mode, size=size, tick=tick, work_seconds=work, latencies=latencies, idle_latencies=idle,
-        switch_interval=interval, python=info.version, cpu_count=info.usable_cpus,
+        mode=mode,
+        size=size,
+        tick=tick,
+        work_seconds=work,
+        latencies=latencies,
+        idle_latencies=idle,
+        switch_interval=interval,
+        python=info.version,
+        cpu_count=info.usable_cpus,
         gil_enabled=environment.gil_enabled(),
     )
 
@@ -236,8 +243,10 @@ def _rss_reader() -> tuple[Callable[[], int], str]:
     try:
         import resource
     except ImportError:
-        raise RuntimeError(f"cannot measure resident memory on {sys.platform}: it needs /proc (Linux) or the "
-                           "resource module (Unix); not available on Windows") from None
+        raise RuntimeError(
+            f"cannot measure resident memory on {sys.platform}: it needs /proc (Linux) or the "
+            "resource module (Unix); not available on Windows"
+        ) from None
     unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB elsewhere
 
     def peak() -> int:

@@ -1,6 +1,7 @@
-"""Beyond the GIL (lesson 11): subinterpreters, the free-threaded build, and a distributed pool.
+"""Beyond the GIL (lesson 11): subinterpreters and a distributed pool.
 
-Three ways past one GIL per process, each run from here so the lesson's cells stay short:
+Two ways past one GIL per process, each run from here so the lesson's cells stay short (the third,
+the free-threaded build, has lesson 12 and :mod:`utils.lessons.free_threaded`):
 
 - **Subinterpreters**, each with its own GIL (PEP 684, Python 3.12, C API only). Python code
   can use them through ``concurrent.interpreters`` and ``concurrent.futures.InterpreterPoolExecutor``
@@ -8,15 +9,11 @@ Three ways past one GIL per process, each run from here so the lesson's cells st
   ``interpreters_backport``) on 3.13. The backport installs on 3.12 too but does not import there
   (it needs CPython's ``_interpreters`` module, 3.13+). :func:`subinterpreter_tour` creates one
   interpreter and shows what crosses to it and what does not; run it in a fresh process with
-  :func:`tour_isolated`.
-- **The free-threaded build** (PEP 703; experimental in 3.13, supported in 3.14 by PEP 779).
-  :func:`gil_option_probe` starts an interpreter with ``-X gil=N`` or ``PYTHON_GIL=N`` and reports
-  what happened; :func:`free_threaded_run` runs the threads experiment (and lesson 05's race) on a
-  free-threaded interpreter if one is installed (``utils.engine.environment.find_free_threaded_python``).
+  ``isolated(subinterpreter_tour)`` (:func:`utils.engine.isolation.isolated`).
 - **A distributed engine**: :func:`run_on_dask` runs the same tasks as ``utils.engine.executors.run`` on a
   dask.distributed cluster (a ``LocalCluster`` of worker processes, or an existing scheduler's
-  address) and returns a :class:`~utils.engine.executors.RunResult`; :func:`dask_isolated` does it in a
-  fresh process, so that no log line of the cluster reaches a notebook.
+  address) and returns a :class:`~utils.engine.executors.RunResult`; ``isolated(run_on_dask, ...)``
+  does it in a fresh process, so that no log line of the cluster reaches a notebook.
 
 Importing this module starts nothing and changes no global state; every wait has a timeout.
 """
@@ -26,8 +23,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
-import os
-import subprocess
 import sys
 import time
 import warnings
@@ -35,25 +30,19 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from utils.engine.plaindata import PlainData
 from utils.engine import environment
 from utils.engine.executors import MAX_REPEAT, MAX_WORKERS, RunResult, availability
+from utils.engine.plaindata import PlainData
 from utils.engine.validation import check_count, check_seconds
 from utils.engine.workloads import check_size, get_workload, run_task
 
 __all__ = [
     "BACKPORT",
     "STDLIB",
-    "FreeThreadedRun",
-    "GilProbe",
     "SubinterpreterTour",
-    "dask_isolated",
-    "free_threaded_run",
-    "gil_option_probe",
     "interpreters_module",
     "run_on_dask",
     "subinterpreter_tour",
-    "tour_isolated",
 ]
 
 #: Where the high-level subinterpreter API comes from.
@@ -158,7 +147,7 @@ def subinterpreter_tour(n: int = 1000, timeout: float = 10.0) -> SubinterpreterT
     """Create one subinterpreter, run small pieces of code in it, and report what crossed over.
 
     Runs in the calling process and leaves an imported extension behind in it: from a notebook
-    use :func:`tour_isolated`. ``timeout`` bounds every wait on the queue (whole seconds are
+    use ``isolated(subinterpreter_tour)``. ``timeout`` bounds every wait on the queue (whole seconds are
     used: ``concurrent.interpreters`` rounds queue timeouts down to an int).
     """
     n = check_count("n", n, 1, 10**7)
@@ -210,149 +199,6 @@ def subinterpreter_tour(n: int = 1000, timeout: float = 10.0) -> SubinterpreterT
     return tour
 
 
-def tour_isolated(n: int = 1000, *, python: str | None = None, timeout: float = 60.0) -> SubinterpreterTour:
-    """:func:`subinterpreter_tour` in a fresh process (on ``python``, default this interpreter)."""
-    from utils.engine.isolation import call_isolated
-
-    check_count("n", n, 1, 10**7)
-    timeout = check_seconds("timeout", timeout, 0.0, 600.0)
-    data = call_isolated("utils.lessons.beyond:subinterpreter_tour", {"n": n, "timeout": min(timeout, 10.0)},
-                         python=python, timeout=timeout)
-    return SubinterpreterTour.from_dict(data)
-
-
-# --- the free-threaded build ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GilProbe:
-    """What happened when an interpreter was started with ``-X gil=N`` or ``PYTHON_GIL=N``."""
-
-    gil: int
-    via: str
-    started: bool
-    gil_enabled: bool | None
-    error: str
-
-    def describe(self) -> str:
-        how = f"-X gil={self.gil}" if self.via == "option" else f"PYTHON_GIL={self.gil}"
-        if not self.started:
-            return f"{how}: the interpreter refused to start: {self.error}"
-        if self.gil_enabled is None:
-            return f"{how}: started; no sys._is_gil_enabled here (before 3.13 the GIL is always on)"
-        return f"{how}: started, GIL {'on' if self.gil_enabled else 'off'}"
-
-
-_GIL_REPORT = "import sys; f = getattr(sys, '_is_gil_enabled', None); print('none' if f is None else f())"
-
-
-def gil_option_probe(gil: int, *, via: str = "option", python: str | None = None, timeout: float = 30.0) -> GilProbe:
-    """Start ``python`` (default: this interpreter) with the GIL forced off (0) or on (1); report the outcome.
-
-    ``via="option"`` passes ``-X gil=N`` on the command line, ``via="env"`` sets ``PYTHON_GIL=N``
-    (both 3.13+, free-threading HOWTO). A standard 3.13+ build refuses ``0`` with a fatal error;
-    before 3.13 the option is unknown and ignored (it only lands in ``sys._xoptions``).
-    ``gil_enabled`` is None when the interpreter has no ``sys._is_gil_enabled`` (before 3.13).
-    """
-    if isinstance(gil, bool) or gil not in (0, 1):
-        raise ValueError(f"gil must be 0 or 1, got {gil!r}")
-    if via not in ("option", "env"):
-        raise ValueError(f"via must be 'option' or 'env', got {via!r}")
-    timeout = check_seconds("timeout", timeout, 0.0, 600.0)
-    interpreter = python or sys.executable
-    if not isinstance(interpreter, str) or not os.path.isfile(interpreter):
-        raise ValueError(f"python={interpreter!r} is not an executable file")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHON_GIL"}
-    command = [interpreter]
-    if via == "option":
-        command += ["-X", f"gil={gil}"]
-    else:
-        env["PYTHON_GIL"] = str(gil)
-    command += ["-c", _GIL_REPORT]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise TimeoutError(f"{interpreter} did not start and exit within {timeout:g} s") from None
-    output = done.stdout.strip()
-    started = done.returncode == 0 and output in ("True", "False", "none")
-    gil_enabled = {"True": True, "False": False}.get(output) if started else None
-    error = "" if started else (_last_error_line(done.stderr) or f"exit code {done.returncode}")
-    return GilProbe(gil, via, started, gil_enabled, error)
-
-
-def _last_error_line(stderr: str) -> str:
-    # CPython's fatal errors read "Fatal Python error: <function>: <message>" then a state line.
-    for line in stderr.splitlines():
-        if line.startswith("Fatal Python error:"):
-            return line.split(":", 2)[-1].strip()
-    return _last_line(stderr)
-
-
-@dataclass
-class FreeThreadedRun:
-    """The threads experiment (and two of lesson 05's races) on a free-threaded interpreter, if found."""
-
-    found: bool
-    python: str | None = None
-    result: RunResult | None = None
-    races: list = field(default_factory=list)  # utils.lessons.races.RaceResult
-
-    def describe(self) -> str:
-        if not self.found:
-            return (
-                "No free-threaded Python was found: none named by GIL_COURSE_PYTHON, this kernel's Python is not "
-                "one, and there is no python3.Nt on PATH, in $PYTHONS_DIR/bin (default /opt/pythons/bin) or in "
-                "pyenv's versions.\nTo use one, install it (python.org installer option, `uv python install "
-                "3.14t`, or `pyenv install 3.14t`) and start JupyterLab with GIL_COURSE_PYTHON=/path/to/python3.14t."
-            )
-        assert self.result is not None
-        build = "free-threaded build" if self.result.free_threaded else "standard build (not free-threaded!)"
-        itself = os.path.realpath(str(self.python)) == os.path.realpath(sys.executable)
-        lines = [
-            f"Found {os.path.basename(str(self.python))}{' (this kernel itself)' if itself else ''}: "
-            f"Python {self.result.python}, {build}, GIL {'on' if self.result.gil_enabled else 'off'}",
-            self.result.summary(),
-        ]
-        lines += [race.describe() for race in self.races]
-        return "\n".join(lines)
-
-
-def free_threaded_run(
-    python: str | None = None,
-    *,
-    workload: str = "countdown",
-    workers: int = 2,
-    size: int | None = None,
-    repeat: int = 3,
-    race_iterations: int = 1_000_000,
-    timeout: float = 120.0,
-) -> FreeThreadedRun:
-    """Run ``workload`` on ``workers`` threads on a free-threaded interpreter, and lesson 05's races.
-
-    ``python`` defaults to :func:`utils.engine.environment.find_free_threaded_python` (the
-    ``GIL_COURSE_PYTHON`` environment variable, this interpreter if it is a free-threaded build, then
-    ``python3.Nt`` on PATH, in ``$PYTHONS_DIR/bin`` or in pyenv, each probed). If there is none, the result has ``found=False`` and says how to point the course at one. Every
-    run happens in a fresh process on that interpreter (``utils.engine.isolation``).
-    """
-    from utils.engine.isolation import run_isolated
-    from utils.lessons.races import race_isolated
-
-    get_workload(workload)
-    check_count("workers", workers, 1, MAX_WORKERS)
-    check_count("repeat", repeat, 1, MAX_REPEAT)
-    check_count("race_iterations", race_iterations, 1, 10_000_000)
-    timeout = check_seconds("timeout", timeout, 0.0, 600.0)
-    if python is not None and not isinstance(python, str):
-        raise TypeError(f"python must be a path (str) or None, not {type(python).__name__}")
-    path = python or environment.find_free_threaded_python()
-    if path is None:
-        return FreeThreadedRun(found=False)
-    result = run_isolated(workload, "threads", workers, size=size, repeat=repeat, python=path, timeout=timeout)
-    races = [race_isolated(variant, threads=4, iterations=race_iterations, python=path, timeout=timeout)
-             for variant in ("plain", "append")]
-    return FreeThreadedRun(found=True, python=path, result=result, races=races)
-
-
 # --- a distributed pool: dask.distributed -----------------------------------------------------
 
 
@@ -364,7 +210,7 @@ def run_on_dask(
     size: int | None = None,
     repeat: int = 3,
     address: str | None = None,
-    timeout: float = 60.0,
+    run_timeout: float = 60.0,
 ) -> RunResult:
     """Run ``tasks`` tasks of ``workload`` on a dask.distributed cluster, like ``utils.engine.executors.run``.
 
@@ -373,8 +219,9 @@ def run_on_dask(
     (e.g. ``"tcp://scheduler:8786"``), the same code sends the tasks to that existing cluster, whose
     workers must be able to import ``utils``. ``startup`` is the time to start (or connect to) the
     cluster, wait for ``workers`` workers and run a tiny task on each. Runs in the calling process:
-    from a notebook use :func:`dask_isolated`. Raises ``TimeoutError`` if the cluster or a repeat
-    takes longer than ``timeout`` seconds.
+    from a notebook use ``isolated(run_on_dask, ...)``. Raises ``TimeoutError`` if the cluster or a repeat
+    takes longer than ``run_timeout`` seconds (named so that ``isolated(run_on_dask, ...,
+    run_timeout=..., timeout=...)`` can bound both the run and the whole worker process).
     """
     spec = get_workload(workload)
     if spec.needs_echo_server:
@@ -383,7 +230,7 @@ def run_on_dask(
     tasks = workers if tasks is None else check_count("tasks", tasks, 1, 10_000)
     size = spec.default_size if size is None else check_size(size)
     repeat = check_count("repeat", repeat, 1, MAX_REPEAT)
-    timeout = check_seconds("timeout", timeout, 0.0, 600.0)
+    timeout = check_seconds("run_timeout", run_timeout, 0.0, 600.0)
     if address is not None and not isinstance(address, str):
         raise TypeError(f"address must be a scheduler address (str) or None, not {type(address).__name__}")
 
@@ -426,27 +273,3 @@ def run_on_dask(
             if cluster is not None:
                 cluster.close()
     return result
-
-
-def dask_isolated(
-    workload: str = "countdown",
-    workers: int = 2,
-    *,
-    python: str | None = None,
-    timeout: float = 120.0,
-    run_timeout: float = 60.0,
-    **options: Any,
-) -> RunResult:
-    """:func:`run_on_dask` in a fresh process: its cluster's logs and warnings never reach the caller.
-
-    ``run_timeout`` is :func:`run_on_dask`'s own ``timeout`` (starting the cluster, each repeat);
-    ``timeout`` bounds the whole process, which is killed with its workers if it runs longer.
-    """
-    from utils.engine.isolation import call_isolated
-
-    timeout = check_seconds("timeout", timeout, 0.0, 600.0)
-    run_timeout = check_seconds("run_timeout", run_timeout, 0.0, timeout)
-    data = call_isolated("utils.lessons.beyond:run_on_dask",
-                         dict(workload=workload, workers=workers, timeout=run_timeout, **options),
-                         python=python, timeout=timeout)
-    return RunResult.from_dict(data)

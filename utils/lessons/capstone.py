@@ -106,8 +106,10 @@ def check_plan(plan: Any) -> dict[str, str]:
     if not isinstance(plan, Mapping):
         raise TypeError(f"plan must be a dict from stage to executor, e.g. {dict.fromkeys(STAGES, 'threads')}")
     if set(plan) != set(STAGES):
-        raise ValueError(f"plan must name an executor for exactly these stages: {', '.join(STAGES)}; got "
-                         f"{', '.join(map(repr, plan)) or 'none'}")
+        raise ValueError(
+            f"plan must name an executor for exactly these stages: {', '.join(STAGES)}; got "
+            f"{', '.join(map(repr, plan)) or 'none'}"
+        )
     for stage, executor in plan.items():
         if executor not in STAGE_EXECUTORS:
             raise ValueError(f"plan[{stage!r}] = {executor!r}: choose one of {', '.join(STAGE_EXECUTORS)}")
@@ -169,20 +171,27 @@ class PipelineResult(RepeatedRuns):
     def summary(self) -> str:
         """Lines for a learner: each stage's wall time, speedup and effective parallelism, then the total."""
         gil = "on" if self.gil_enabled else "off"
-        lines = [f"Python {self.python}, {self.cpu_count} usable CPUs, GIL {gil}; {self.tasks} tasks per stage, "
-                 f"{self.workers} workers, {self.repeat} repeats (pools ready in {self.startup * 1000:.0f} ms)"]
+        lines = [
+            f"Python {self.python}, {self.cpu_count} usable CPUs, GIL {gil}; {self.tasks} tasks per stage, "
+            f"{self.workers} workers, {self.repeat} repeats (pools ready in {self.startup * 1000:.0f} ms)"
+        ]
         for run in self.stages:
             base = self.stage(run.stage, baseline=True)
-            lines.append(f"  {run.stage:<6} on {run.executor:<10} wall {run.wall:6.3f} s (sequential "
-                         f"{base.wall:6.3f} s): speedup {base.wall / run.wall:4.2f}x, effective parallelism "
-                         f"{run.parallelism:4.2f}")
-        lines.append(f"  whole pipeline: {self.wall:.3f} s against {self.baseline_wall:.3f} s sequential: "
-                     f"speedup {self.speedup:.2f}x, effective parallelism {self.parallelism:.2f}")
+            lines.append(
+                f"  {run.stage:<6} on {run.executor:<10} wall {run.wall:6.3f} s (sequential "
+                f"{base.wall:6.3f} s): speedup {base.wall / run.wall:4.2f}x, effective parallelism "
+                f"{run.parallelism:4.2f}"
+            )
+        lines.append(
+            f"  whole pipeline: {self.wall:.3f} s against {self.baseline_wall:.3f} s sequential: "
+            f"speedup {self.speedup:.2f}x, effective parallelism {self.parallelism:.2f}"
+        )
         return "\n".join(lines)
 
 
-def _run_stage(stage: str, pool: cf.Executor | None, tasks: int, address: tuple[str, int],
-               timeout: float) -> tuple[float, float]:
+def _run_stage(
+    stage: str, pool: cf.Executor | None, tasks: int, address: tuple[str, int], timeout: float
+) -> tuple[float, float]:
     """(wall, CPU) of ``tasks`` tasks of ``stage`` on ``pool`` (None: one after another, here)."""
     size = TASK_SIZES[stage]
     started = time.perf_counter()
@@ -194,8 +203,9 @@ def _run_stage(stage: str, pool: cf.Executor | None, tasks: int, address: tuple[
     return time.perf_counter() - started, cpu
 
 
-def run_pipeline(plan: dict[str, str], workers: int = 4, *, tasks: int = 4, repeat: int = 3,
-                 timeout: float = 60.0) -> PipelineResult:
+def run_pipeline(
+    plan: dict[str, str], workers: int = 4, *, tasks: int = 4, repeat: int = 3, timeout: float = 60.0
+) -> PipelineResult:
     """Run the pipeline with ``plan`` (stage -> executor) and all-sequential, alternating, ``repeat`` times.
 
     Pools are started and warmed up before the clock starts (their start-up is ``startup``); each
@@ -207,30 +217,40 @@ def run_pipeline(plan: dict[str, str], workers: int = 4, *, tasks: int = 4, repe
     check_count("repeat", repeat, 1, 20)
     check_seconds("timeout", timeout)
     info = environment.python_info()
-    result = PipelineResult(plan=plan, workers=workers, tasks=tasks, repeat=repeat, python=info.version,
-                            free_threaded=info.free_threaded_build, gil_enabled=info.gil_enabled,
-                            cpu_count=info.usable_cpus)
+    result = PipelineResult(
+        plan=plan,
+        workers=workers,
+        tasks=tasks,
+        repeat=repeat,
+        python=info.version,
+        free_threaded=info.free_threaded_build,
+        gil_enabled=info.gil_enabled,
+        cpu_count=info.usable_cpus,
+    )
     result.stages = [StageRun(stage, executor, tasks) for stage, executor in plan.items()]
     result.baseline_stages = [StageRun(stage, "sequential", tasks) for stage in STAGES]
     wanted = set(plan.values())
     started = time.perf_counter()
-    with EchoServer(delay=FETCH_DELAY) as address, \
-            stopping(cf.ThreadPoolExecutor(workers)) as threads, \
-            stopping(cf.ProcessPoolExecutor(workers if "processes" in wanted else 1)) as processes:
+    with (
+        EchoServer(delay=FETCH_DELAY) as address,
+        stopping(cf.ThreadPoolExecutor(workers)) as threads,
+        stopping(cf.ProcessPoolExecutor(workers if "processes" in wanted else 1)) as processes,
+    ):
         pools: dict[str, cf.Executor | None] = {"sequential": None, "threads": threads, "processes": processes}
         for executor in wanted - {"sequential"}:  # start every worker, and warm each stage up, untimed
-            warm = [pools[executor].submit(run_stage_task, stage, 1, address) for stage in STAGES
-                    for _ in range(workers)]
+            warm = [
+                pools[executor].submit(run_stage_task, stage, 1, address) for stage in STAGES for _ in range(workers)
+            ]
             for future in warm:
                 future.result(timeout=timeout)
         for stage in STAGES:
             run_stage_task(stage, 1, address)
         result.startup = time.perf_counter() - started
         for _ in range(repeat):
-            for runs, walls, cpus, choose in ((result.baseline_stages, result.baseline_walls, result.baseline_cpus,
-                                               lambda stage: None),
-                                              (result.stages, result.wall_times, result.cpu_times,
-                                               lambda stage: pools[plan[stage]])):
+            for runs, walls, cpus, choose in (
+                (result.baseline_stages, result.baseline_walls, result.baseline_cpus, lambda stage: None),
+                (result.stages, result.wall_times, result.cpu_times, lambda stage: pools[plan[stage]]),
+            ):
                 total_wall = total_cpu = 0.0
                 for run in runs:
                     wall, cpu = _run_stage(run.stage, choose(run.stage), tasks, address, timeout)
@@ -280,8 +300,10 @@ class ImportReport:
             return f"Python {self.python} (free-threaded) started with the GIL on (PYTHON_GIL=1 or -X gil=1?)."
         missing = f" ({', '.join(self.errors)} could not be imported)" if self.errors else ""
         if self.culprit is None:
-            return (f"Python {self.python} (free-threaded): the GIL stayed off after importing "
-                    f"{', '.join(self.modules)}{missing}.")
+            return (
+                f"Python {self.python} (free-threaded): the GIL stayed off after importing "
+                f"{', '.join(self.modules)}{missing}."
+            )
         return f"Python {self.python} (free-threaded): importing {self.culprit} switched the GIL on{missing}."
 
 
@@ -317,8 +339,13 @@ def gil_after_imports(modules: Iterable[str], timeout: float = 60.0) -> ImportRe
         raise ValueError(f"modules must be a non-empty list of dotted module names, got {names!r}")
     check_seconds("timeout", timeout)
     try:
-        done = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(names)], capture_output=True, text=True,
-                              timeout=timeout, check=False)
+        done = subprocess.run(
+            [sys.executable, "-c", _PROBE, json.dumps(names)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         raise TimeoutError(f"importing {', '.join(names)} took longer than {timeout:g} s") from None
     if done.returncode != 0 or not done.stdout.strip():

@@ -113,6 +113,7 @@ LOOPS: dict[str, Callable[[Counter, int], None]] = {
     "add_len": add_len,
 }
 
+
 @dataclass
 class CheckPoints(PlainData):
     """Where pending work (here: a timer signal's handler) ran while a loop executed."""
@@ -271,8 +272,10 @@ def collection_points(iterations: int = GC_ITERATIONS) -> CheckPoints:
     """
     check_count("iterations", iterations, 1, 10**8)
     if not gc.isenabled():
-        raise RuntimeError("the garbage collector is disabled (gc.disable()): call gc.enable() first, "
-                           "or use isolated(collection_points)")
+        raise RuntimeError(
+            "the garbage collector is disabled (gc.disable()): call gc.enable() first, "
+            "or use isolated(collection_points)"
+        )
     code = add_with_garbage.__code__
     ops = _opnames(code)
     steps = read_modify_write(add_with_garbage, "value")

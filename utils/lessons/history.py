@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
 from utils.engine.validation import check_version
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
@@ -69,13 +70,12 @@ class HistoryEvent:
             raise ValueError(f"url must be an https:// link, got {self.url!r}")
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {sorted(KINDS)}, got {self.kind!r}")
-        if self.python is not None:
-            if not (
-                isinstance(self.python, tuple)
-                and len(self.python) == 2
-                and all(isinstance(part, int) and not isinstance(part, bool) for part in self.python)
-            ):
-                raise TypeError(f"python must be None or a (major, minor) tuple of ints, got {self.python!r}")
+        if self.python is not None and not (
+            isinstance(self.python, tuple)
+            and len(self.python) == 2
+            and all(isinstance(part, int) and not isinstance(part, bool) for part in self.python)
+        ):
+            raise TypeError(f"python must be None or a (major, minor) tuple of ints, got {self.python!r}")
 
 
 _PEP703 = "https://peps.python.org/pep-0703/"
@@ -253,7 +253,11 @@ def plot_history(events: Iterable[HistoryEvent] = EVENTS, ax: Axes | None = None
         ax.scatter(
             [events[index].year for index in chosen],
             [rows[index] for index in chosen],
-            s=60, color=colour, marker=marker, zorder=3, label=legend,
+            s=60,
+            color=colour,
+            marker=marker,
+            zorder=3,
+            label=legend,
         )
     gap = span * 0.012
     for event, row in zip(events, rows):
@@ -262,7 +266,9 @@ def plot_history(events: Iterable[HistoryEvent] = EVENTS, ax: Axes | None = None
             f"{event.year}  {event.label}" if right else f"{event.label}  {event.year}",
             (event.year, row),
             xytext=(event.year + (gap if right else -gap), row),
-            ha="left" if right else "right", va="center", fontsize=9,
+            ha="left" if right else "right",
+            va="center",
+            fontsize=9,
         )
         ax.axhline(row, color="0.9", linewidth=0.8, zorder=1)
 
@@ -275,4 +281,3 @@ def plot_history(events: Iterable[HistoryEvent] = EVENTS, ax: Axes | None = None
     ax.legend(loc="lower left", frameon=False, fontsize=9)
     ax.set_title(f"The GIL's history, {first}–{last}: one lock, and the attempts to remove it")
     return ax.figure
-

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from utils.engine.executors import EXECUTORS, RunResult, available_executors, check_executor
@@ -90,45 +90,68 @@ STRATEGIES: dict[str, Strategy] = {
     s.key: s
     for s in (
         Strategy(
-            "sequential", "Sequential: one task after another", "short jobs; work that cannot be split",
-            "nothing to start, nothing to synchronise; uses one CPU", "any", 4,
+            "sequential",
+            "Sequential: one task after another",
+            "short jobs; work that cannot be split",
+            "nothing to start, nothing to synchronise; uses one CPU",
+            "any",
+            4,
         ),
         Strategy(
-            "threads", "Threads (`ThreadPoolExecutor`)",
+            "threads",
+            "Threads (`ThreadPoolExecutor`)",
             "waiting (I/O), and C code that releases the GIL",
             "with the GIL, one thread at a time runs Python code; shared data needs locks (05, 07)",
-            "any", 4,
+            "any",
+            4,
         ),
         Strategy(
-            "processes", "Processes (`ProcessPoolExecutor`, `multiprocessing`)",
+            "processes",
+            "Processes (`ProcessPoolExecutor`, `multiprocessing`)",
             "computing in Python code: one GIL per process",
-            "start-up; arguments and results are pickled and copied; no shared objects", "any", 8,
+            "start-up; arguments and results are pickled and copied; no shared objects",
+            "any",
+            8,
         ),
         Strategy(
-            "asyncio", "asyncio (one event loop)", "many concurrent waits (sockets, subprocesses)",
-            "one thread: no parallel computing; a blocking call stalls every task", "3.4+ (`async`/`await` 3.5)", 10,
+            "asyncio",
+            "asyncio (one event loop)",
+            "many concurrent waits (sockets, subprocesses)",
+            "one thread: no parallel computing; a blocking call stalls every task",
+            "3.4+ (`async`/`await` 3.5)",
+            10,
         ),
         Strategy(
-            "c-code", "C code that releases the GIL (numpy, hashlib, zlib, Cython `nogil`, numba)",
+            "c-code",
+            "C code that releases the GIL (numpy, hashlib, zlib, Cython `nogil`, numba)",
             "heavy number or byte crunching; then threads run in parallel",
             "the work must fit a library or be compiled; code touching Python objects keeps the GIL",
-            "any", 9,
+            "any",
+            9,
         ),
         Strategy(
-            "subinterpreters", "Subinterpreters (`InterpreterPoolExecutor`)",
+            "subinterpreters",
+            "Subinterpreters (`InterpreterPoolExecutor`)",
             "computing in Python code, in one process: one GIL per interpreter",
             "no shared objects (pickled copies); C extensions must opt in",
-            "3.14 (`concurrent.interpreters`); 3.13 with the `interpreters-pep-734` backport", 11,
+            "3.14 (`concurrent.interpreters`); 3.13 with the `interpreters-pep-734` backport",
+            11,
         ),
         Strategy(
-            "free-threaded", "Free-threaded build (`python3.14t`)",
+            "free-threaded",
+            "Free-threaded build (`python3.14t`)",
             "threads that compute in Python code and share memory",
             "slower single-threaded code; races come back; extensions without `Py_mod_gil` turn the GIL on",
-            "3.13t experimental, 3.14t supported", 12,
+            "3.13t experimental, 3.14t supported",
+            12,
         ),
         Strategy(
-            "cluster", "A cluster (dask.distributed)", "more CPUs or memory than one machine has",
-            "seconds to start; every task and its data cross the network", "any (a package)", 11,
+            "cluster",
+            "A cluster (dask.distributed)",
+            "more CPUs or memory than one machine has",
+            "seconds to start; every task and its data cross the network",
+            "any (a package)",
+            11,
         ),
     )
 }
@@ -236,16 +259,24 @@ def recommend(work: str, needs: Iterable[str] = ()) -> list[Recommendation]:
         for key in _COPYING:
             to_back(key, "workers share no objects, so shared state must be copied or put in shared memory")
         if work == "cpu-python" and "unready-extensions" not in chosen:
-            to_front("free-threaded", "threads share every object and, without a GIL, compute in parallel; "
-                     "guard the shared state with locks, as in lesson 05", 12)
+            to_front(
+                "free-threaded",
+                "threads share every object and, without a GIL, compute in parallel; "
+                "guard the shared state with locks, as in lesson 05",
+                12,
+            )
     if "short-job" in chosen:
         for key in _SLOW_START:
             to_back(key, "starting it can cost more than the whole job")
         if work in ("cpu-python", "cpu-c-releases-gil"):
             to_front("sequential", "a pool's start-up can cost more than it saves: measure before you parallelise", 8)
     if "many-machines" in chosen:
-        to_front("cluster", "spreads the tasks over many machines; pays off when each task takes much longer "
-                 "than the network trip, and the job much longer than the seconds of start-up", 11)
+        to_front(
+            "cluster",
+            "spreads the tasks over many machines; pays off when each task takes much longer "
+            "than the network trip, and the job much longer than the seconds of start-up",
+            11,
+        )
     return [
         Recommendation(key, why + ("; but " + ", and ".join(caveats) if caveats else ""), lesson)
         for key, why, lesson, caveats in advice
@@ -256,9 +287,7 @@ def describe(recommendations: list[Recommendation]) -> str:
     """Numbered lines for a learner: ``1. processes: why (lesson 08)``."""
     if not isinstance(recommendations, list) or not all(isinstance(r, Recommendation) for r in recommendations):
         raise TypeError("recommendations must be a list of Recommendation, as returned by recommend()")
-    return "\n".join(
-        f"{i}. {r.strategy}: {r.why} (lesson {r.lesson:02d})" for i, r in enumerate(recommendations, 1)
-    )
+    return "\n".join(f"{i}. {r.strategy}: {r.why} (lesson {r.lesson:02d})" for i, r in enumerate(recommendations, 1))
 
 
 def headline(recommendations: list[Recommendation]) -> str:
@@ -290,12 +319,17 @@ class Advisor:
 
         check_work(work)
         chosen = check_needs(needs)
-        self.work = w.Dropdown(options=[(text, key) for key, text in WORKS.items()], value=work,
-                               description="My work is", style={"description_width": "initial"},
-                               layout=w.Layout(width="560px"))
-        self.needs = {key: w.Checkbox(value=key in chosen, description=text, indent=False,
-                                 layout=w.Layout(width="560px"))
-                      for key, text in NEEDS.items()}
+        self.work = w.Dropdown(
+            options=[(text, key) for key, text in WORKS.items()],
+            value=work,
+            description="My work is",
+            style={"description_width": "initial"},
+            layout=w.Layout(width="560px"),
+        )
+        self.needs = {
+            key: w.Checkbox(value=key in chosen, description=text, indent=False, layout=w.Layout(width="560px"))
+            for key, text in NEEDS.items()
+        }
         self.label = w.Label()
         self.details = w.HTML()
         self.work.observe(self.update, names="value")
@@ -383,9 +417,11 @@ def interpret(results: list[RunResult]) -> str:
     if not baseline.available:
         raise ValueError("the first result (the baseline) is not available")
     build = "free-threaded build" if baseline.free_threaded else "standard build"
-    lines = [f"{baseline.workload}, {baseline.tasks} tasks on {max(r.workers for r in results)} workers, "
-             f"Python {baseline.python} ({build}), {baseline.cpu_count} usable CPUs, "
-             f"GIL {'on' if baseline.gil_enabled else 'off'}."]
+    lines = [
+        f"{baseline.workload}, {baseline.tasks} tasks on {max(r.workers for r in results)} workers, "
+        f"Python {baseline.python} ({build}), {baseline.cpu_count} usable CPUs, "
+        f"GIL {'on' if baseline.gil_enabled else 'off'}."
+    ]
     if any((r.python, r.free_threaded) != (baseline.python, baseline.free_threaded) for r in results):
         raise ValueError("results from different interpreters: interpret each interpreter's results on their own")
     for r in results:
@@ -393,10 +429,13 @@ def interpret(results: list[RunResult]) -> str:
             lines.append(f"- {r.label}: not available here ({r.reason})")
             continue
         start = f"; pool ready in {r.startup * 1000:.0f} ms" if r.executor in _POOLS else ""
-        lines.append(f"- {r.label}: speedup {r.speedup_over(baseline):.2f}x, effective parallelism "
-                     f"{r.parallelism:.2f} ({_reading(r.parallelism)}){start}")
+        lines.append(
+            f"- {r.label}: speedup {r.speedup_over(baseline):.2f}x, effective parallelism "
+            f"{r.parallelism:.2f} ({_reading(r.parallelism)}){start}"
+        )
     ran = [r for r in results if r.available]
     fastest = min(ran, key=lambda r: r.wall)
-    lines.append(f"Fastest here: {fastest.label}, {fastest.wall:.3f} s per repeat against "
-                 f"{baseline.wall:.3f} s sequential.")
+    lines.append(
+        f"Fastest here: {fastest.label}, {fastest.wall:.3f} s per repeat against {baseline.wall:.3f} s sequential."
+    )
     return "\n".join(lines)

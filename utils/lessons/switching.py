@@ -112,8 +112,10 @@ class SwitchIntervalExplorer:
         self.timelines: list[Timeline] = []
         self.figure = None
         self.slider = w.SelectionSlider(
-            options=[(f"{ms:g} ms", ms) for ms in INTERVALS_MS], value=interval_ms,
-            description="Switch interval", style={"description_width": "initial"},
+            options=[(f"{ms:g} ms", ms) for ms in INTERVALS_MS],
+            value=interval_ms,
+            description="Switch interval",
+            style={"description_width": "initial"},
             layout=w.Layout(width="420px"),
         )
         self.history = w.HTML()
@@ -142,8 +144,9 @@ class SwitchIntervalExplorer:
     def _record(self) -> Timeline:
         from utils.ui.plots import plot_timeline
 
-        timeline = isolated(record_timeline, self.workload, self.threads, self.size,
-                            switch_interval=self.switch_interval, timeout=60.0)
+        timeline = isolated(
+            record_timeline, self.workload, self.threads, self.size, switch_interval=self.switch_interval, timeout=60.0
+        )
         self.timelines.append(timeline)
         self.status.value = "Last run: " + describe_timeline(timeline) + "."
         self.history.value = self._history_table()
@@ -155,5 +158,4 @@ class SwitchIntervalExplorer:
             f"<tr><td>{t.switch_interval * 1000:g} ms</td><td>{t.turns}</td><td>{t.wall * 1000:.0f} ms</td></tr>"
             for t in self.timelines
         )
-        return ("<table><tr><th>switch interval</th><th>turns</th><th>wall time</th></tr>"
-                f"{rows}</table>")
+        return f"<table><tr><th>switch interval</th><th>turns</th><th>wall time</th></tr>{rows}</table>"

@@ -46,16 +46,27 @@ class RunPanel:
     the button row and the output (e.g. a history table).
     """
 
-    def __init__(self, on_run: Callable[[], T], controls: Sequence[Any] = (), *, label: str = "Run",
-                 ready: str = "Press Run.", busy: str = "Running…", beside: Sequence[Any] = (),
-                 below: Sequence[Any] = ()) -> None:
+    def __init__(
+        self,
+        on_run: Callable[[], T],
+        controls: Sequence[Any] = (),
+        *,
+        label: str = "Run",
+        ready: str = "Press Run.",
+        busy: str = "Running…",
+        beside: Sequence[Any] = (),
+        below: Sequence[Any] = (),
+    ) -> None:
         import ipywidgets as w
 
         if not callable(on_run):
             raise TypeError(f"on_run must be callable, not {type(on_run).__name__}")
         for name, group in (("controls", controls), ("beside", beside), ("below", below)):
-            if isinstance(group, (str, bytes)) or not isinstance(group, Sequence) or not all(
-                    isinstance(item, w.Widget) for item in group):
+            if (
+                isinstance(group, (str, bytes))
+                or not isinstance(group, Sequence)
+                or not all(isinstance(item, w.Widget) for item in group)
+            ):
                 raise TypeError(f"{name} must be a sequence of ipywidgets widgets")
         if not all(isinstance(text, str) for text in (label, ready, busy)):
             raise TypeError("label, ready and busy must be str")
@@ -125,10 +136,18 @@ def run_experiment(
     for index, executor in enumerate(("sequential", config.executor)):
         if on_step is not None:
             on_step(index, executor)
-        results.append(isolated(
-            run, config.workload, executor, config.workers, size=config.size, repeat=config.repeat,
-            switch_interval=config.switch_interval, timeout=timeout,
-        ))
+        results.append(
+            isolated(
+                run,
+                config.workload,
+                executor,
+                config.workers,
+                size=config.size,
+                repeat=config.repeat,
+                switch_interval=config.switch_interval,
+                timeout=timeout,
+            )
+        )
     return results
 
 
@@ -156,17 +175,33 @@ class ExperimentPanel:
         self.workload = w.Dropdown(options=list(WORKLOADS), value=config.workload, description="Workload")
         self.executor = w.Dropdown(options=available_executors(), value=config.executor, description="Executor")
         self.workers = w.IntSlider(value=config.workers, min=1, max=8, description="Workers")
-        self.scale = w.FloatLogSlider(value=1.0, base=2, min=-3, max=2, step=1, description="Size ×",
-                                      tooltip="multiplies the workload's default size")
+        self.scale = w.FloatLogSlider(
+            value=1.0,
+            base=2,
+            min=-3,
+            max=2,
+            step=1,
+            description="Size ×",
+            tooltip="multiplies the workload's default size",
+        )
         default_ms = round(config.switch_interval * 1000, 6)
-        self.switch_ms = w.SelectionSlider(options=sorted({*SWITCH_INTERVALS_MS, default_ms}), value=default_ms,
-                                           description="Switch (ms)")
-        self.prediction = w.RadioButtons(options=PREDICTIONS, value=None,
-                                         description="Prediction", layout=w.Layout(display="" if predict else "none"))
+        self.switch_ms = w.SelectionSlider(
+            options=sorted({*SWITCH_INTERVALS_MS, default_ms}), value=default_ms, description="Switch (ms)"
+        )
+        self.prediction = w.RadioButtons(
+            options=PREDICTIONS,
+            value=None,
+            description="Prediction",
+            layout=w.Layout(display="" if predict else "none"),
+        )
         self.progress = w.IntProgress(value=0, min=0, max=2, description="", layout=w.Layout(width="160px"))
         controls = w.VBox([self.workload, self.executor, self.workers, self.scale, self.switch_ms])
-        self.panel = RunPanel(self._run, [w.HBox([controls, self.prediction])], beside=[self.progress],
-                              ready="Choose an experiment, predict, then press Run." if predict else "Press Run.")
+        self.panel = RunPanel(
+            self._run,
+            [w.HBox([controls, self.prediction])],
+            beside=[self.progress],
+            ready="Choose an experiment, predict, then press Run." if predict else "Press Run.",
+        )
         self.run_button, self.status, self.output = self.panel.button, self.panel.status, self.panel.output
         self.widget = self.panel.widget
 
@@ -174,7 +209,9 @@ class ExperimentPanel:
         """The experiment the widgets describe now."""
         spec = get_workload(self.workload.value)
         return ExperimentConfig(
-            workload=spec.name, executor=self.executor.value, workers=self.workers.value,
+            workload=spec.name,
+            executor=self.executor.value,
+            workers=self.workers.value,
             size=max(1, round(spec.default_size * self.scale.value)),
             switch_interval=self.switch_ms.value / 1000,
         )
@@ -201,11 +238,16 @@ class ExperimentPanel:
 
     def _message(self, baseline: RunResult, result: RunResult) -> str:
         outcome = verdict(baseline, result)
-        text = (f"{result.label}: {result.speedup_over(baseline):.2f}× the speed of sequential, "
-                f"effective parallelism {result.parallelism:.2f} → {outcome}.")
+        text = (
+            f"{result.label}: {result.speedup_over(baseline):.2f}× the speed of sequential, "
+            f"effective parallelism {result.parallelism:.2f} → {outcome}."
+        )
         if self.prediction.value is not None:
-            text += " Your prediction was right." if self.prediction.value == outcome else (
-                f" You predicted {self.prediction.value!r}: why was it {outcome!r}?")
+            text += (
+                " Your prediction was right."
+                if self.prediction.value == outcome
+                else (f" You predicted {self.prediction.value!r}: why was it {outcome!r}?")
+            )
         return text
 
 
@@ -221,8 +263,15 @@ class GilProfilePanel:
     (default: found by :func:`~utils.engine.gil_profile.find_profiler_python`).
     """
 
-    def __init__(self, workload: str = "countdown", threads: int = 2, switch_ms: float = 5, *,
-                 python: str | None = None, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        workload: str = "countdown",
+        threads: int = 2,
+        switch_ms: float = 5,
+        *,
+        python: str | None = None,
+        timeout: float = 60.0,
+    ) -> None:
         import ipywidgets as w
 
         if workload not in PROFILE_WORKLOADS:
@@ -237,8 +286,9 @@ class GilProfilePanel:
         self.figure = None
         self.workload = w.Dropdown(options=list(PROFILE_WORKLOADS), value=workload, description="Workload")
         self.threads = w.IntSlider(value=threads, min=1, max=8, description="Threads")
-        self.switch_ms = w.SelectionSlider(options=list(SWITCH_INTERVALS_MS), value=switch_ms,
-                                           description="Switch (ms)")
+        self.switch_ms = w.SelectionSlider(
+            options=list(SWITCH_INTERVALS_MS), value=switch_ms, description="Switch (ms)"
+        )
         self.panel = RunPanel(self._run, [self.workload, self.threads, self.switch_ms], busy="Profiling…")
         self.button, self.status, self.output = self.panel.button, self.panel.status, self.panel.output
         for control in (self.workload, self.threads, self.switch_ms):
@@ -247,8 +297,10 @@ class GilProfilePanel:
         self.widget = self.panel.widget
 
     def _ready(self) -> None:
-        self.status.value = (f"Press Run to profile {self.threads.value} {self.workload.value} threads with a "
-                             f"{self.switch_ms.value:g} ms switch interval (needs CPython 3.15+).")
+        self.status.value = (
+            f"Press Run to profile {self.threads.value} {self.workload.value} threads with a "
+            f"{self.switch_ms.value:g} ms switch interval (needs CPython 3.15+)."
+        )
 
     def run(self) -> Any:
         """Profile what the widgets say; show the GIL timeline (or why there is none). Returns the GilProfile."""
@@ -258,8 +310,13 @@ class GilProfilePanel:
         from utils.engine.gil_profile import profile_threads
         from utils.ui.plots import plot_gil_timeline
 
-        profile = profile_threads(self.workload.value, self.threads.value, switch_interval=self.switch_ms.value / 1000,
-                                  python=self.python, timeout=self.timeout)
+        profile = profile_threads(
+            self.workload.value,
+            self.threads.value,
+            switch_interval=self.switch_ms.value / 1000,
+            python=self.python,
+            timeout=self.timeout,
+        )
         self.profiles.append(profile)
         if not profile.available:
             self.status.value = "No profile: CPython's sampling profiler needs CPython 3.15+ (see below)."

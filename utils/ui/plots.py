@@ -15,8 +15,8 @@ from matplotlib.figure import Figure
 
 from utils.engine import environment
 from utils.engine.executors import RunResult, check_results
-from utils.engine.gil_profile import FREE_THREADED_NOTE, GilProfile
-from utils.engine.gil_profile import caption as profile_caption
+from utils.engine.gecko import FREE_THREADED_NOTE, GilProfile
+from utils.engine.gecko import caption as profile_caption
 from utils.engine.timeline import Timeline
 
 _MPL = tuple(int(part) for part in matplotlib.__version__.split(".")[:2])
@@ -31,7 +31,7 @@ COLORS = {
 
 
 def caption(result: object) -> str:
-    """"Python 3.x.y[, GIL off], N CPUs" for anything carrying ``python``, ``gil_enabled``, ``cpu_count``."""
+    """ "Python 3.x.y[, GIL off], N CPUs" for anything carrying ``python``, ``gil_enabled``, ``cpu_count``."""
     build = "" if getattr(result, "gil_enabled", True) else ", GIL off"
     return f"Python {result.python}{build}, {result.cpu_count} CPUs"
 
@@ -67,7 +67,9 @@ def plot_comparison(results: Sequence[RunResult], *, show: bool = True) -> Figur
         ax.tick_params(axis="x", labelrotation=20)
         ax.legend(loc="upper left", fontsize=8)
     first = results[0]
-    fig.suptitle(f"{first.workload} × {first.tasks} tasks, {max(r.workers for r in results)} workers ({caption(first)})")
+    fig.suptitle(
+        f"{first.workload} × {first.tasks} tasks, {max(r.workers for r in results)} workers ({caption(first)})"
+    )
     return finish(fig, show)
 
 
@@ -104,8 +106,9 @@ def plot_timeline(timeline: Timeline, *, ax: Axes | None = None, show: bool = Tr
     else:
         fig = ax.figure
     for index, lane in enumerate(timeline.lanes):
-        ax.broken_barh([(s * 1000, (e - s) * 1000) for s, e in lane], (index - 0.35, 0.7),
-                       color=plt.cm.tab10(index % 10))
+        ax.broken_barh(
+            [(s * 1000, (e - s) * 1000) for s, e in lane], (index - 0.35, 0.7), color=plt.cm.tab10(index % 10)
+        )
     ax.set_yticks(range(timeline.threads), [f"thread {i}" for i in range(timeline.threads)])
     ax.set_ylim(-0.6, timeline.threads - 0.4)
     ax.set_xlim(0, timeline.wall * 1000)
@@ -156,20 +159,29 @@ def plot_gil_timeline(profile: GilProfile, *, ax: Axes | None = None, show: bool
     markers mean there (no GIL to hold).
     """
     fig, ax = _profile_axes(profile, (10, 1.0 + 0.55 * len(profile.lanes)), ax)
-    styles = (("Native Code", -0.3, 0.6, "#b9d7ea", "on CPU without the GIL"),
-              ("Has GIL", -0.3, 0.6, "tab:green", "holds the GIL"),
-              ("Waiting for GIL", -0.12, 0.24, "tab:red", "waits for it"), ("Off CPU", -0.4, 0.07, "0.55", "off-CPU"))
+    styles = (
+        ("Native Code", -0.3, 0.6, "#b9d7ea", "on CPU without the GIL"),
+        ("Has GIL", -0.3, 0.6, "tab:green", "holds the GIL"),
+        ("Waiting for GIL", -0.12, 0.24, "tab:red", "waits for it"),
+        ("Off CPU", -0.4, 0.07, "0.55", "off-CPU"),
+    )
     for index, lane in enumerate(profile.lanes):
         for marker, offset, height, color, label in styles:
-            ax.broken_barh([(s * 1000, (e - s) * 1000) for s, e in lane.get(marker, [])],
-                           (index + offset, height), color=color, label=label if index == 0 else None)
+            ax.broken_barh(
+                [(s * 1000, (e - s) * 1000) for s, e in lane.get(marker, [])],
+                (index + offset, height),
+                color=color,
+                label=label if index == 0 else None,
+            )
     ax.set_yticks(range(len(profile.lanes)), profile.names)
     ax.set_ylim(-0.55, len(profile.lanes) - 0.45)
     ax.set_xlim(0, profile.wall * 1000)
     ax.set_xlabel("time (ms), from CPython's sampling profiler")
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7)
-    title = (f"{profile.workload}: who holds the GIL, two holders at once {profile.overlap():.0%} of the time "
-             f"({profile_caption(profile)})")
+    title = (
+        f"{profile.workload}: who holds the GIL, two holders at once {profile.overlap():.0%} of the time "
+        f"({profile_caption(profile)})"
+    )
     ax.set_title(title + (f"\n{FREE_THREADED_NOTE}" if profile.free_threaded else ""), fontsize=9)
     return finish(fig, show)
 
@@ -178,16 +190,21 @@ def plot_gil_summary(profile: GilProfile, *, show: bool = True) -> Figure:
     """Bars per thread: share of its time holding the GIL, waiting for it, and off-CPU (sampling profiler, 3.15+)."""
     fig, ax = _profile_axes(profile, (2.0 + 1.4 * len(profile.lanes) if isinstance(profile, GilProfile) else 4, 3.4))
     rows = profile.summary()
-    bars = (("held", "holding the GIL", "tab:green"), ("waiting", "waiting for it", "tab:red"),
-            ("off_cpu", "off-CPU", "0.55"))
+    bars = (
+        ("held", "holding the GIL", "tab:green"),
+        ("waiting", "waiting for it", "tab:red"),
+        ("off_cpu", "off-CPU", "0.55"),
+    )
     for k, (key, label, color) in enumerate(bars):
-        ax.bar([i + (k - 1) * 0.27 for i in range(len(rows))], [row[key] for row in rows], 0.27,
-               color=color, label=label)
+        ax.bar(
+            [i + (k - 1) * 0.27 for i in range(len(rows))], [row[key] for row in rows], 0.27, color=color, label=label
+        )
     ax.set_xticks(range(len(rows)), [row["thread"] for row in rows])
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("share of the thread's time")
     ax.legend(fontsize=7)
     title = f"{profile.workload} x {profile.threads} threads ({profile_caption(profile)})"
-    ax.set_title(title + ("\nno GIL: 'holding' = attached, running Python" if profile.free_threaded else ""),
-                 fontsize=9)
+    ax.set_title(
+        title + ("\nno GIL: 'holding' = attached, running Python" if profile.free_threaded else ""), fontsize=9
+    )
     return finish(fig, show)
