@@ -6,8 +6,8 @@ free-threaded interpreter). Kinds:
 
 - ``cpu``: pure-Python bytecode; holds the GIL while it runs (``countdown``, ``primes``).
 - ``cpu-releases-gil``: C code that releases the GIL around its inner loop: ``sha256``
-  (hashlib releases it for data of 2048 bytes or more, ``HASHLIB_GIL_MINSIZE`` in
-  CPython's ``Modules/hashlib.h``) and ``zlib`` (``Modules/zlibmodule.c`` releases it
+  (hashlib releases it for data of 2048 bytes or more up to 3.14, more than 2048 bytes from
+  3.15, gh-135239; ``HASHLIB_GIL_MINSIZE`` in CPython's ``Modules/hashlib.h``) and ``zlib`` (``Modules/zlibmodule.c`` releases it
   around ``deflate``).
 - ``io``: waiting, during which the GIL is released: ``sleep`` (``time.sleep``) and ``echo``
   (round trips to a local echo server, see :mod:`utils.engine.echo`).
@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import Any
 
 MiB = 1024 * 1024
-#: hashlib releases the GIL only for data of at least this many bytes (Modules/hashlib.h).
+#: hashlib's GIL threshold (Modules/hashlib.h): released for >= this many bytes up to 3.14, > from 3.15.
 HASHLIB_GIL_MINSIZE = 2048
 #: The largest size any workload accepts: far beyond a lesson's needs, small enough to stop typos
 #: like an extra three zeros from running for hours.
@@ -66,7 +66,7 @@ def _text_like(nbytes: int) -> bytes:
 
 
 def sha256(size: int, block: int = MiB) -> str:
-    """Hash ``size`` blocks of ``block`` bytes with SHA-256; releases the GIL if ``block`` >= 2048."""
+    """Hash ``size`` blocks of ``block`` bytes with SHA-256; releases the GIL for ``block`` >= 2048 (3.10-3.14) or > 2048 (3.15+)."""
     _check_positive("block", block)
     data = bytes(block)
     digest = hashlib.sha256()
