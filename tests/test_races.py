@@ -73,6 +73,36 @@ def test_plain_and_int_key_dict_keep_their_updates_only_with_the_gil(variant):
     assert results[-1].lost > 0, [r.describe() for r in results]
 
 
+@pytest.mark.parametrize("variant", ["plain", "dict"])
+def test_a_free_threaded_build_with_its_gil_forced_on_keeps_the_updates(variant):
+    # PYTHON_GIL=1 (3.13+, free-threading HOWTO): the same eval-breaker rule as a standard build.
+    ft = environment.find_free_threaded_python()
+    if ft is None:
+        pytest.skip("no free-threaded interpreter found")
+    result = isolated(
+        racy_counter, variant, threads=4, iterations=1_000_000, python=ft, env={"PYTHON_GIL": "1"}, timeout=60
+    )
+    assert result.gil_enabled, result.describe()
+    assert result.lost_fraction < 0.01, result.describe()
+
+
+def test_the_same_free_threaded_build_with_its_gil_forced_off_loses_updates():
+    ft = environment.find_free_threaded_python()
+    if ft is None:
+        pytest.skip("no free-threaded interpreter found")
+    results = []
+    for _ in range(3):  # on a busy machine a short run's threads may not overlap at all
+        results.append(
+            isolated(
+                racy_counter, "plain", threads=4, iterations=1_000_000, python=ft, env={"PYTHON_GIL": "0"}, timeout=60
+            )
+        )
+        if results[-1].lost > 0:
+            break
+    assert not any(r.gil_enabled for r in results), [r.describe() for r in results]
+    assert results[-1].lost > 0, [r.describe() for r in results]
+
+
 def test_a_python_hash_makes_the_dict_update_racy():
     results = []
     for _ in range(3):
