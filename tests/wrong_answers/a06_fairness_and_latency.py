@@ -3,11 +3,14 @@
 WRONG: dict[str, list[str]] = {
     "task1-answer": [
         # Answers for the other build: "two CPUs, so the threads run side by side" (true only with the
-        # GIL off), or, on a free-threaded Python, the convoy of a standard build.
-        'latency_with_cpu_thread = "about the same" if info.gil_enabled else "higher"\n'
-        'extra_wait_set_by = "nothing" if info.gil_enabled else "the switch interval"',
+        # GIL off), and the convoy of a standard build expected on the free-threaded one.
+        'latency_with_cpu_thread = "about the same"\nextra_wait_set_by = "nothing"\nlatency_free_threaded = "higher"',
         # Right direction, wrong cause: thinks the I/O thread waits until the CPU thread is done.
-        'latency_with_cpu_thread = "higher"\nextra_wait_set_by = "the CPU thread\'s whole run"',
+        'latency_with_cpu_thread = "higher"\nextra_wait_set_by = "the CPU thread\'s whole run"\n'
+        'latency_free_threaded = "about the same"',
+        # Right for the standard build, but expects the convoy without a GIL too.
+        'latency_with_cpu_thread = "higher"\nextra_wait_set_by = "the switch interval"\n'
+        'latency_free_threaded = "higher"',
     ],
     "task2-answer": [
         # Upside down.
@@ -19,13 +22,21 @@ WRONG: dict[str, list[str]] = {
         "slowdown_ratio = statistics.median(loaded.latencies) / statistics.median(alone.latencies)",
         # The tail instead of the median.
         "slowdown_ratio = loaded.p95 / alone.p95",
+        # The extra wait in seconds, not a ratio.
+        "slowdown_ratio = statistics.median(loaded.latencies) - statistics.median(alone.latencies)",
     ],
     "task3-answer": [
         # A longer interval "lets each thread get more done" (the prediction alone is wrong).
         "lowest_latency_interval = 0.02",
         "lowest_latency_interval = 0.005  # the default must be tuned best",
-        # Right prediction, but the measurement forgot to pass it.
-        "lowest_latency_interval = 0.0005\ntuned = isolated(io_latencies, requests=100, cpu_threads=1)",
+        # Right prediction, but picks the interval with the HIGHEST p95 of the sweep.
+        "lowest_latency_interval = 0.0005\nbest_p95_interval = max(sweep.results, key=lambda r: r.p95).switch_interval",
+        # Right pick, but in milliseconds.
+        "lowest_latency_interval = 0.0005\n"
+        "best_p95_interval = min(sweep.results, key=lambda r: r.p95).switch_interval * 1000",
+        # A "sweep" of one interval: nothing to compare.
+        "lowest_latency_interval = 0.0005\nsweep = isolated(sweep_switch_interval, [0.0005], requests=40)\n"
+        "best_p95_interval = 0.0005",
     ],
     "task4-answer": ['removes_the_wait = "a"', 'removes_the_wait = "b"', 'removes_the_wait = "d"'],
 }

@@ -11,8 +11,8 @@ WRONG: dict[str, list[str]] = {
         "async def fetch_all(n, delay):\n    results = []\n    for i in range(n):\n"
         "        await asyncio.sleep(delay)\n        results.append(i)\n    return results",
         # gather, but time.sleep inside the coroutine blocks the loop.
-        "async def fetch_all(n, delay):\n    async def request(i):\n        time.sleep(delay)\n        return i\n"
-        "    return await asyncio.gather(*(request(i) for i in range(n)))",
+        "import time\n\n\nasync def fetch_all(n, delay):\n    async def request(i):\n        time.sleep(delay)\n"
+        "        return i\n    return await asyncio.gather(*(request(i) for i in range(n)))",
         # Returns the gather future without awaiting it.
         "async def fetch_all(n, delay):\n    async def request(i):\n        await asyncio.sleep(delay)\n"
         "        return i\n    return asyncio.gather(*(request(i) for i in range(n)))",
@@ -28,9 +28,11 @@ WRONG: dict[str, list[str]] = {
         "async def count_primes(limit):\n    return await asyncio.to_thread(primes(limit))",
     ],
     "task4-answer": [
-        'to_thread_lateness = "the whole computation"',
-        # With a GIL: forgets that the worker thread holds it. Without one: expects a GIL that is not there.
-        'to_thread_lateness = "as when idle" if gil_enabled() else "one switch interval"',
-        'to_thread_lateness = 5',
+        'lateness_standard = "the whole computation"\nlateness_free_threaded = "as when idle"',
+        # Swapped: forgets that the worker thread holds the GIL, and expects a GIL that is not there.
+        'lateness_standard = "as when idle"\nlateness_free_threaded = "one switch interval"',
+        # Right for the standard build, but expects the GIL's wait without a GIL.
+        'lateness_standard = "one switch interval"\nlateness_free_threaded = "one switch interval"',
+        "lateness_standard = 5\nlateness_free_threaded = 0",
     ],
 }
