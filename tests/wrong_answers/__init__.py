@@ -5,7 +5,7 @@ cell to fail. Every task needs at least one. Keep them plausible: the mistakes l
 
 Each wrong answer starts from the names the solution left (see WrongAnswerRun), so one whose
 mistake is in the conclusion, not in the measurement, uses the solution's measurement (`rows`,
-`sweep`, `alone`/`loaded`, `tuned`, `on_threads`/`on_processes`) instead of measuring again: the tests
+`sweep`, `alone`/`loaded`, `on_threads`/`on_processes`) instead of measuring again: the tests
 measure once, and a learner who re-runs only the last lines of the cell makes the same mistake.
 
 One module per assignment (``aNN_slug.py``, holding ``WRONG``), so each assignment's wrong answers
