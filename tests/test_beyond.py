@@ -63,8 +63,10 @@ def test_tour_unavailable_is_reported_not_raised(monkeypatch):
     assert not tour.available and tour.computed == -1
 
 
-@pytest.mark.parametrize("kwargs, error", [({"n": 0}, ValueError), ({"n": "5"}, TypeError),
-                                           ({"timeout": -1}, ValueError), ({"timeout": "1"}, TypeError)])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [({"n": 0}, ValueError), ({"n": "5"}, TypeError), ({"timeout": -1}, ValueError), ({"timeout": "1"}, TypeError)],
+)
 def test_tour_rejects_bad_arguments(kwargs, error):
     with pytest.raises(error):
         subinterpreter_tour(**kwargs)
@@ -95,11 +97,18 @@ def test_dask_gives_up_at_its_own_timeout():
     assert time.perf_counter() - start < 60
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    ({"workload": "echo"}, ValueError), ({"workload": "nope"}, ValueError), ({"workers": 0}, ValueError),
-    ({"size": 0}, ValueError), ({"repeat": "3"}, TypeError), ({"address": 8786}, TypeError),
-    ({"run_timeout": 0}, ValueError),
-])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"workload": "echo"}, ValueError),
+        ({"workload": "nope"}, ValueError),
+        ({"workers": 0}, ValueError),
+        ({"size": 0}, ValueError),
+        ({"repeat": "3"}, TypeError),
+        ({"address": 8786}, TypeError),
+        ({"run_timeout": 0}, ValueError),
+    ],
+)
 def test_dask_rejects_bad_arguments_before_starting_anything(kwargs, error):
     with pytest.raises(error):
         run_on_dask(**kwargs)

@@ -22,8 +22,9 @@ def install_env():
 @pytest.mark.parametrize("free_threaded", [False, True])
 def test_free_threaded_builds_prefer_wheels_and_respect_the_constraints(install_env, monkeypatch, free_threaded):
     real = sysconfig.get_config_var
-    monkeypatch.setattr(sysconfig, "get_config_var",
-                        lambda name: int(free_threaded) if name == "Py_GIL_DISABLED" else real(name))
+    monkeypatch.setattr(
+        sysconfig, "get_config_var", lambda name: int(free_threaded) if name == "Py_GIL_DISABLED" else real(name)
+    )
     command = install_env.pip_command(dev=False)
     assert ("--prefer-binary" in command) == free_threaded
     assert ("-c" in command) == free_threaded
@@ -39,9 +40,9 @@ def test_make_lab_installs_through_this_recipe():
     makefile = (ROOT / "Makefile").read_text()
     lab = next(line for line in makefile.splitlines() if line.startswith("lab:"))
     assert "$(VENV)/.installed" in lab.split(":", 1)[1]
-    recipe = makefile[makefile.index("$(VENV)/.installed:"):].split("\n\n", 1)[0]
+    recipe = makefile[makefile.index("$(VENV)/.installed:") :].split("\n\n", 1)[0]
     assert "scripts/install_env.py" in recipe
-    python_ok = makefile[makefile.index("$(VENV)/.python-ok:"):].split("\n\n", 1)[0]
+    python_ok = makefile[makefile.index("$(VENV)/.python-ok:") :].split("\n\n", 1)[0]
     assert "$(PYTHON) -m venv $(VENV)" in python_ok, "the venv is made with the interpreter named by PYTHON"
 
 

@@ -123,18 +123,20 @@ class SubinterpreterTour(PlainData):
             extension = f"failed: {self.extension_error}: {self.extension_message}"
         else:
             extension = self.extension_message or "imported"
-        return "\n".join([
-            f"API:              {self.api} ({source})",
-            f"interpreter ids:  main {self.main_id}, new one {self.sub_id}",
-            f"computed there:   sum(range({self.n:,})) = {self.computed:,}, sent back through a queue",
-            f"imports:          'utils.lessons.beyond' is imported here; there too? {self.sub_sees_main_imports}",
-            f"globals:          a global set there, visible here? {self.main_sees_sub_global}",
-            f"a list:           sent {self.sent} through a queue; there it became {self.received}, "
-            f"here it is still {self.sent_after}",
-            f"a memoryview:     the byte written there reads {self.shared_byte} here (shared memory)",
-            f"is_shareable:     {shareable}",
-            f"import {self.extension} there: {extension}",
-        ])
+        return "\n".join(
+            [
+                f"API:              {self.api} ({source})",
+                f"interpreter ids:  main {self.main_id}, new one {self.sub_id}",
+                f"computed there:   sum(range({self.n:,})) = {self.computed:,}, sent back through a queue",
+                f"imports:          'utils.lessons.beyond' is imported here; there too? {self.sub_sees_main_imports}",
+                f"globals:          a global set there, visible here? {self.main_sees_sub_global}",
+                f"a list:           sent {self.sent} through a queue; there it became {self.received}, "
+                f"here it is still {self.sent_after}",
+                f"a memoryview:     the byte written there reads {self.shared_byte} here (shared memory)",
+                f"is_shareable:     {shareable}",
+                f"import {self.extension} there: {extension}",
+            ]
+        )
 
 
 def _last_line(text: str) -> str:
@@ -236,8 +238,15 @@ def run_on_dask(
 
     info = environment.python_info()
     result = RunResult(
-        workload=workload, executor="dask", workers=workers, tasks=tasks, size=size, repeat=repeat,
-        python=info.version, free_threaded=info.free_threaded_build, gil_enabled=info.gil_enabled,
+        workload=workload,
+        executor="dask",
+        workers=workers,
+        tasks=tasks,
+        size=size,
+        repeat=repeat,
+        python=info.version,
+        free_threaded=info.free_threaded_build,
+        gil_enabled=info.gil_enabled,
         cpu_count=info.usable_cpus,
     )
     with warnings.catch_warnings():
@@ -248,8 +257,11 @@ def run_on_dask(
         started = time.perf_counter()
         if address is None:
             cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True,
-                dashboard_address=None, silence_logs=logging.ERROR,
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
             )
         else:
             cluster = None
