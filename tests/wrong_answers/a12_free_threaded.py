@@ -24,9 +24,10 @@ WRONG: dict[str, list[str]] = {
     "task3-answer": [
         # Blames the biggest C extension without looking.
         "reports = ftl.find_gil_reenabling(modules)\nculprit = 'numpy'",
-        # Takes the first report.
+        # Takes the first report. ("culprit = None" is no kept wrong answer: it is right wherever no free-threaded
+        # interpreter has cffi installed, e.g. a fresh clone before `make matrix` creates .venvs/py3.13.5t.)
         "reports = ftl.find_gil_reenabling(modules)\nculprit = reports[0].module if reports else None",
-        # Assumes nothing does.
-        "reports = ftl.find_gil_reenabling(modules)\nculprit = None",
+        # Blames the first import, a standard-library module (which declares it runs without the GIL).
+        "reports = ftl.find_gil_reenabling(modules)\nculprit = 'json'",
     ],
 }
