@@ -20,6 +20,7 @@ Importing this module starts nothing and changes no global state; every wait has
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import importlib.util
 import logging
@@ -281,6 +282,10 @@ def run_on_dask(
                     result.cpu_times.append(sum(r["cpu"] for r in records))
                     # perf_counter is system-wide on Linux: worker records line up with ours.
                     result.task_spans = [[r["start"] - start, r["end"] - start] for r in records]
+        except (asyncio.TimeoutError, TimeoutError) as exc:
+            # Up to 3.10 asyncio's TimeoutError is a class of its own (an alias of the built-in one from 3.11):
+            # callers, and isolated(), get the built-in one.
+            raise TimeoutError(f"dask did not finish within {timeout:g} s ({type(exc).__name__})") from exc
         finally:
             if cluster is not None:
                 cluster.close()
