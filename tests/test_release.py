@@ -141,7 +141,10 @@ def test_probe_tells_whether_a_call_releases_the_gil(operation, size, released):
         if operation == "sha256" and sys.version_info < (3, 15):
             released = True  # 3.13t/3.14t: the hash object locks, and releases the GIL, from creation
     result = probe(operation, size, seconds=FAST)
-    assert result.available and result.agrees and result.calls >= 1
+    assert result.available and result.agrees
+    # With a GIL the probe makes at least one call while it watches the other thread; without one the
+    # other thread may run before the first call ends (seen on 3.13t), so a call count says nothing.
+    assert result.calls >= 1 or not result.gil_enabled
     if result.gil_enabled:
         assert result.other_thread_ran is released and result.released is released
         if not released:  # held for the whole probe: it ran until its time was up
