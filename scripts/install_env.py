@@ -19,18 +19,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+#: ``python -m pip install`` for this interpreter, quietly.
+PIP_INSTALL = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+
+
 def pip_command(dev: bool) -> list[str]:
     """The pip command line for this interpreter."""
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "-r",
-        str(ROOT / "requirements.txt"),
-    ]
+    command = [*PIP_INSTALL, "-r", str(ROOT / "requirements.txt")]
     if dev:
         command += ["-r", str(ROOT / "requirements-dev.txt")]
     if sysconfig.get_config_var("Py_GIL_DISABLED"):
@@ -45,20 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     if sys.prefix == sys.base_prefix:
         parser.error(f"{sys.executable} is not a virtual environment's interpreter")
     subprocess.run(pip_command(args.dev), check=True)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-deps",
-            "-e",
-            str(ROOT),
-        ],
-        check=True,
-    )
+    subprocess.run([*PIP_INSTALL, "--no-deps", "-e", str(ROOT)], check=True)
     return 0
 
 
