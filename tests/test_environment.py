@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import os
 import platform
@@ -185,3 +186,20 @@ def test_where_it_ran_is_the_running_interpreter_with_its_usable_cpus():
 )
 def test_where_it_ran_describes_the_build(where, text):
     assert where.describe() == text
+
+
+def test_made_on_fills_only_the_where_fields_a_result_declares():
+    @dataclasses.dataclass
+    class Partial(environment.MadeOn):
+        value: int
+        python: str = ""
+        cpu_count: int = 0
+
+    where = environment.WhereItRan("3.13.5", True, False, 3)
+    made = Partial.made_on(where, value=7)
+    assert (made.value, made.python, made.cpu_count) == (7, "3.13.5", 3)
+    assert made.ran_on == environment.WhereItRan("3.13.5", False, True, 3)  # facts it does not record: defaults
+    with pytest.raises(TypeError, match="python"):
+        Partial.made_on(where, value=1, python="3.11")
+    with pytest.raises(TypeError, match="WhereItRan"):
+        Partial.made_on({"python": "3.13"}, value=1)

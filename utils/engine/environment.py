@@ -13,6 +13,7 @@ timeout, so that what they return really is a free-threaded build.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing
 import os
 import platform
@@ -24,6 +25,7 @@ import sysconfig
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from utils.engine.plaindata import PlainData
 from utils.engine.validation import check_seconds
@@ -129,6 +131,46 @@ def where_it_ran() -> WhereItRan:
         gil_enabled=gil_enabled(),
         usable_cpus=usable_cpus(),
     )
+
+
+#: The fields a result records where it ran, and the :class:`WhereItRan` fact each is filled from.
+_WHERE_FIELDS = {
+    "python": "python",
+    "free_threaded": "free_threaded",
+    "gil_enabled": "gil_enabled",
+    "cpu_count": "usable_cpus",
+}
+
+
+class MadeOn:
+    """Mixin for result dataclasses that record where they ran in flat fields.
+
+    A result declares any of ``python``, ``free_threaded``, ``gil_enabled`` and ``cpu_count``
+    (``cpu_count`` always means the usable CPUs, :func:`usable_cpus`) and is built with
+    ``Result.made_on(where_it_ran(), other_field=...)``, so no experiment fills them by hand.
+    """
+
+    @classmethod
+    def made_on(cls, where: WhereItRan, **fields: Any) -> Any:
+        """A result of an experiment that ran at ``where``: its where-it-ran fields filled from it."""
+        if not isinstance(where, WhereItRan):
+            raise TypeError(f"where must be a WhereItRan (from where_it_ran()), not {type(where).__name__}")
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        filled = {name: getattr(where, fact) for name, fact in _WHERE_FIELDS.items() if name in names}
+        clash = sorted(set(filled) & set(fields))
+        if clash:
+            raise TypeError(f"{cls.__name__}.made_on fills {', '.join(clash)} from `where`; do not pass them")
+        return cls(**filled, **fields)
+
+    @property
+    def ran_on(self) -> WhereItRan:
+        """Where this ran, as the course's one record (facts the class does not record are left at their defaults)."""
+        return WhereItRan(
+            python=getattr(self, "python", ""),
+            free_threaded=getattr(self, "free_threaded", False),
+            gil_enabled=getattr(self, "gil_enabled", True),
+            usable_cpus=getattr(self, "cpu_count", 1),
+        )
 
 
 def _default_start_method() -> str:

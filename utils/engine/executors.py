@@ -61,7 +61,7 @@ ECHO_DELAY = 0.001
 
 
 @dataclass
-class RunResult(RepeatedRuns):
+class RunResult(RepeatedRuns, environment.MadeOn):
     """One experiment: a workload run on an executor, repeated; plain, JSON-serialisable data."""
 
     workload: str
@@ -83,27 +83,6 @@ class RunResult(RepeatedRuns):
     available: bool = True
     reason: str = ""
     task_spans: list[list[float]] = field(default_factory=list)
-
-    @classmethod
-    def made_on(cls, where: environment.WhereItRan, **fields: Any) -> RunResult:
-        """A result of an experiment that runs here: ``python`` ... ``cpu_count`` filled from ``where``."""
-        return cls(
-            python=where.python,
-            free_threaded=where.free_threaded,
-            gil_enabled=where.gil_enabled,
-            cpu_count=where.usable_cpus,
-            **fields,
-        )
-
-    @property
-    def ran_on(self) -> environment.WhereItRan:
-        """Where this ran, as the course's one record (``cpu_count`` here is the usable CPUs)."""
-        return environment.WhereItRan(
-            python=self.python,
-            free_threaded=self.free_threaded,
-            gil_enabled=self.gil_enabled,
-            usable_cpus=self.cpu_count,
-        )
 
     @property
     def label(self) -> str:
