@@ -129,8 +129,9 @@ def browser():
         chromium.close()
 
 
-def open_and_run(browser, lab, path: str):
-    """Open notebooks/<path> in JupyterLab, run all cells, wait until none is running."""
+def open_and_run(browser, lab, path: str, only: str | None = None):
+    """Open notebooks/<path> in JupyterLab, run all cells (or only the cell whose source contains
+    ``only``), and wait until none is running."""
     base, token = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     # A workspace of its own, reset: JupyterLab restores nothing, so this notebook is the only one open
@@ -148,6 +149,30 @@ def open_and_run(browser, lab, path: str):
     assert page.locator(".jp-NotebookPanel").count() == 1, "another notebook was restored into the workspace"
     # Wait for the kernel, then run everything.
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
+    if only is not None:
+        # One cell: the rest of the lesson is run by nbval, and all cells of lesson 00 run in the browser above.
+        found = page.evaluate(
+            """async marker => {
+                const panel = window.jupyterapp.shell.currentWidget;
+                const index = panel.content.widgets.findIndex(
+                    c => c.model.type === "code" && c.model.sharedModel.getSource().includes(marker)
+                );
+                if (index < 0) return false;
+                panel.content.activeCellIndex = index;
+                await window.jupyterapp.commands.execute('notebook:run-cell');
+                return true;
+            }""",
+            only,
+        )
+        assert found, f"{path} has no cell containing {only!r}"
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('.jp-Notebook .jp-InputArea-prompt')]
+                .some(p => /\\[\\d+\\]/.test(p.textContent))
+                && ![...document.querySelectorAll('.jp-Notebook .jp-InputArea-prompt')]
+                .some(p => p.textContent.includes('*'))""",
+            timeout=180_000,
+        )
+        return page
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function(
         """() => {
@@ -198,7 +223,7 @@ EXPERIMENT_LESSON = "04_cpu_vs_io.ipynb"
 
 @pytest.mark.skipif(not (ROOT / "notebooks" / EXPERIMENT_LESSON).exists(), reason="lesson 04 not written yet")
 def test_experiment_panel_runs_and_draws_a_plot(browser, lab):
-    page = open_and_run(browser, lab, EXPERIMENT_LESSON)
+    page = open_and_run(browser, lab, EXPERIMENT_LESSON, only="ExperimentPanel(")
     try:
         assert_no_errors(page, EXPERIMENT_LESSON)
         panel = page.locator(".jp-OutputArea .widget-vbox", has=page.locator("button", has_text="Run")).first
