@@ -1,3 +1,5 @@
+import json
+import os
 import sys
 
 import matplotlib
@@ -71,7 +73,8 @@ def test_to_thread_lateness_follows_the_gil():
 def test_ticker_runs_in_a_fresh_process_and_round_trips():
     result = isolated(ticker_during_cpu_work, "loop", SMALL, timeout=60)
     assert isinstance(result, TickerResult) and result.mode == "loop"
-    assert result.python == ".".join(map(str, sys.version_info[:3]))
+    where = environment.where_it_ran()  # the worker runs this interpreter, with this process's CPU affinity
+    assert (result.python, result.cpu_count) == (where.python, where.usable_cpus)
     assert TickerResult.from_dict(result.to_dict()) == result
 
 
@@ -135,6 +138,52 @@ def test_the_experiments_do_not_import_matplotlib():
     code = "import sys, utils.lessons.async_demos; print(sorted(m for m in sys.modules if m.startswith('matplotlib')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _without_proc(monkeypatch):
+    exists = os.path.exists
+    monkeypatch.setattr(os.path, "exists", lambda path: path != "/proc/self/statm" and exists(path))
+
+
+def test_memory_falls_back_to_peak_rss_without_proc(monkeypatch):
+    _without_proc(monkeypatch)  # as on macOS or a BSD: the resource module's peak RSS
+    memory = idle_clients_memory("threads", 20)
+    assert memory.available and memory.method == "peak RSS (resource.getrusage)"
+
+
+def test_memory_on_windows_reads_the_working_set(monkeypatch):
+    _without_proc(monkeypatch)
+    monkeypatch.setattr(sys, "platform", "win32")
+    readings = iter(range(0, 10**9, 4096))
+    monkeypatch.setattr(async_demos, "_windows_working_set", lambda: lambda: next(readings))
+    memory = idle_clients_memory("asyncio", 10)
+    assert memory.available and "K32GetProcessMemoryInfo" in memory.method
+    assert memory.bytes_per_client == pytest.approx(409.6)  # one 4 KiB step between the two readings, over 10 clients
+
+
+def test_the_windows_reader_is_not_there_off_windows():
+    if sys.platform == "win32":
+        pytest.skip("this is Windows: the reader is real here")
+    assert async_demos._windows_working_set() is None  # no ctypes.WinDLL
+
+
+@pytest.mark.parametrize("platform", ["win32", "emscripten"])
+def test_memory_says_clearly_when_it_cannot_be_measured(monkeypatch, platform):
+    _without_proc(monkeypatch)
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setattr(async_demos, "_windows_working_set", lambda: None)
+    monkeypatch.setitem(sys.modules, "resource", None)  # `import resource` raises ImportError, as on Windows
+    before = threads_now()
+    memory = idle_clients_memory("threads", 50)
+    assert not memory.available and memory.bytes_per_client != memory.bytes_per_client  # NaN
+    assert ("Windows" in memory.reason) and memory.describe() == f"threads  not available: {memory.reason}"
+    assert not threads_left(before)  # nothing was started
+    assert IdleMemory.from_dict(json.loads(json.dumps(memory.to_dict()))).reason == memory.reason
+
+
+def test_memory_describes_itself():
+    memory = IdleMemory("asyncio", 10, 1536.0, "current RSS (/proc/self/statm)")
+    assert memory.describe() == "asyncio    1.5 KiB per waiting client  (current RSS (/proc/self/statm))"
 
 
 def test_memory_experiment_leaves_no_threads_behind():

@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from utils.engine import gil_profile
-from utils.engine.environment import free_threaded_pythons
+from utils.engine.environment import OtherPython, WhereItRan, free_threaded_pythons, usable_cpus
 from utils.engine.gecko import GilProfile, parse_gecko
 from utils.engine.gil_profile import (
     call_naming_threads,
@@ -77,7 +77,9 @@ def test_the_parser_reads_lanes_in_start_order_in_seconds_from_the_workers_start
     assert profile.handovers() == 3  # a, b, a, b
     assert [row["thread"] for row in profile.summary()] == ["worker-0", "worker-1"]
     assert profile.summary()[1]["off_cpu"] == pytest.approx(1.0) and profile.summary()[0]["off_cpu"] == 0.0
-    assert profile.cpu_count == 2 and profile.extra["version"] == 32
+    # meta.logicalCPUs is the machine's os.cpu_count() (Lib/profiling/sampling/gecko_collector.py, 3.15), not the
+    # usable CPUs that cpu_count means: it is kept aside, and cpu_count is left to the profiling run.
+    assert profile.extra["logical_cpus"] == 2 and profile.extra["version"] == 32
     assert GilProfile.from_dict(json.loads(json.dumps(profile.to_dict()))) == profile
     assert "worker-1" in profile.describe() and "held the GIL  50%" in profile.describe()
 
@@ -113,7 +115,7 @@ def test_older_files_with_a_string_table_per_thread_parse_too():
         entry["stringArray"] = STRINGS
     del data["shared"], data["meta"]
     profile = parse_gecko(data)
-    assert profile.names == ["Thread-11", "Thread-12"] and profile.cpu_count == 1
+    assert profile.names == ["Thread-11", "Thread-12"] and "logical_cpus" not in profile.extra
 
 
 @pytest.mark.parametrize(
@@ -251,6 +253,26 @@ def test_an_older_interpreter_named_explicitly_is_not_available():
         pytest.skip("no CPython older than 3.15 here")
     profile = profile_threads(python=older)
     assert not profile.available and "needs 3.15+" in profile.reason and profile.python.startswith("3.1")
+    assert profile.ran_on == WhereItRan(profile.python, profile.free_threaded, True, usable_cpus())
+
+
+def test_a_profile_records_the_profiled_interpreter_as_where_it_ran():
+    parsed = parse_gecko(gecko(), names={11: "worker-0", 12: "worker-1"})
+    found = OtherPython("/somewhere/python3.15t", "3.15.2", True)
+    profile = gil_profile._made_on(parsed, found, workload="countdown")
+    assert (profile.python, profile.free_threaded, profile.cpu_count) == ("3.15.2", True, usable_cpus())
+    assert profile.workload == "countdown" and profile.lanes == parsed.lanes and profile.extra == parsed.extra
+    assert (profile.ran_on.python, profile.ran_on.free_threaded) == ("3.15.2", True)
+
+
+@pytest.mark.parametrize("groups", ["process groups", "no process groups (Windows)"])
+def test_a_hung_profiled_run_is_killed_on_time(monkeypatch, groups):
+    if groups.startswith("no"):
+        monkeypatch.delattr(os, "killpg")  # as on Windows: kill_process_tree falls back to killing the process
+    start = time.perf_counter()
+    with pytest.raises(TimeoutError, match=r"did not finish within 0\.5 s"):
+        gil_profile._run([sys.executable, "-c", "import time; time.sleep(60)"], dict(os.environ), 0.5)
+    assert time.perf_counter() - start < 15
 
 
 def test_importing_the_module_does_not_import_matplotlib():
@@ -260,7 +282,7 @@ def test_importing_the_module_does_not_import_matplotlib():
 
 def test_plots_return_figures_titled_with_python_build_and_cpus():
     profile = parse_gecko(gecko(), names={11: "worker-0", 12: "worker-1"})
-    profile.python, profile.workload = "3.15.2", "countdown"
+    profile.python, profile.workload, profile.cpu_count = "3.15.2", "countdown", 2
     fig = plots.plot_gil_timeline(profile, show=False)
     title = fig.axes[0].get_title()
     assert "Python 3.15.2, standard build, 2 CPUs" in title and "0%" in title

@@ -2,6 +2,7 @@ import sys
 
 import pytest
 
+from utils.engine import environment
 from utils.engine.environment import free_threaded_build, gil_enabled
 from utils.engine.isolation import isolated
 from utils.lessons import release
@@ -277,6 +278,15 @@ def test_measure_threads_returns_one_timing_per_repeat():
     assert 0 < run.parallelism <= run.threads * 1.1  # CPU time of the process: at most one CPU per thread
     assert "effective parallelism" in run.summary() and run.label.startswith("hashlib")
     assert ThreadRun.from_dict(run.to_dict()) == run
+
+
+def test_a_run_and_a_probe_record_where_they_ran():
+    run = measure_threads("python", 1_000, calls=1, threads=1, repeat=1)
+    where = environment.where_it_ran()
+    assert run.ran_on == where and run.free_threaded_build == run.free_threaded == where.free_threaded
+    assert run.cpu_count == environment.usable_cpus()
+    probed = probe("python", 1000, seconds=0.05)
+    assert (probed.python, probed.gil_enabled) == (where.python, where.gil_enabled)
 
 
 @needs_gil

@@ -25,6 +25,9 @@ def test_overlap_and_busy_from_lanes():
 
 def test_gil_bound_threads_take_turns():
     timeline = record_timeline("countdown", threads=2, size=2_000_000)
+    where = environment.where_it_ran()  # cpu_count is the usable CPUs, filled by Timeline.made_on
+    assert (timeline.python, timeline.cpu_count) == (where.python, where.usable_cpus)
+    assert timeline.gil_enabled == where.gil_enabled
     assert len(timeline.lanes) == 2 and all(timeline.lanes)
     if timeline.gil_enabled:
         assert timeline.overlap < 0.25  # one thread runs Python at a time

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from utils.engine import environment
 from utils.engine.plaindata import PlainData
 
 #: The markers the profiler writes about threads; other names found in a file are kept too.
@@ -28,11 +29,15 @@ FREE_THREADED_NOTE = (
 
 
 @dataclass
-class GilProfile(PlainData):
+class GilProfile(PlainData, environment.MadeOn):
     """Per-thread marker intervals of one profiled run (or why there is none); plain, JSON-serialisable data.
 
     ``lanes[i]`` maps each marker name to its ``[[start, end], ...]`` in seconds from the first
     marker of the worker threads; ``spans[i]`` is thread ``i``'s first and last marker time there.
+    ``python``, ``free_threaded`` and ``cpu_count`` (usable CPUs) describe the profiled interpreter;
+    :mod:`utils.engine.gil_profile` fills them with ``GilProfile.made_on(...)``. A file read by
+    :func:`parse_gecko` alone does not say them: the CPU count in its ``meta`` is the machine's
+    (``os.cpu_count()``), kept as ``extra["logical_cpus"]``.
     """
 
     available: bool
@@ -203,8 +208,10 @@ def parse_gecko(
         tids=[k[0] for k in kept],
         spans=[k[2] for k in kept],
         lanes=[k[3] for k in kept],
-        cpu_count=int(meta.get("logicalCPUs") or 1),
-        extra={key: meta[key] for key in ("version", "interval", "importedFrom") if key in meta},
+        extra={
+            **{key: meta[key] for key in ("version", "interval", "importedFrom") if key in meta},
+            **({"logical_cpus": meta["logicalCPUs"]} if isinstance(meta.get("logicalCPUs"), int) else {}),
+        },
     )
 
 

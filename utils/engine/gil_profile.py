@@ -19,26 +19,24 @@ interpreter (running Python) and no thread waits (``Modules/_remote_debugging/th
 from __future__ import annotations
 
 import argparse
-import contextlib
+import dataclasses
 import functools
 import importlib
 import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from utils.engine import environment
 from utils.engine.gecko import GilProfile, parse_gecko
-from utils.engine.isolation import target_of
+from utils.engine.isolation import kill_process_tree, target_of
 from utils.engine.plaindata import to_plain
 from utils.engine.timeline import run_together
 from utils.engine.validation import check_count, check_seconds
@@ -169,22 +167,40 @@ def call_naming_threads(target: str, args: list[Any], kwargs: dict[str, Any]) ->
     return names, result
 
 
+def _made_on(profile: GilProfile, found: environment.OtherPython, **changes: Any) -> GilProfile:
+    """``profile`` with ``changes``, its where-it-ran fields filled for the profiled interpreter ``found``.
+
+    The profiled process runs with ``PYTHON_GIL`` unset, so with its build's default (a GIL on a
+    standard build, none on a free-threaded one), and inherits this process's CPU affinity, so its
+    usable CPUs are ours (:func:`utils.engine.environment.usable_cpus`).
+    """
+    where = environment.WhereItRan(
+        python=found.version,
+        free_threaded=found.free_threaded,
+        gil_enabled=not found.free_threaded,
+        usable_cpus=environment.usable_cpus(),
+    )
+    own = {f.name: getattr(profile, f.name) for f in dataclasses.fields(profile)}
+    for name in ("python", "free_threaded", "cpu_count"):  # filled from `where` by made_on
+        own.pop(name)
+    return GilProfile.made_on(where, **{**own, **changes})
+
+
 def _interpreter(python: Any, timeout: float, empty: GilProfile) -> tuple[str, Any] | GilProfile:
     """The 3.15+ interpreter to profile on and its probe, or an unavailable profile saying why."""
     if python is not None and not isinstance(python, str):
         raise TypeError(f"python must be a path (str) or None, not {type(python).__name__}")
     path = python or find_profiler_python()
     if path is None:
-        return replace(empty, reason=HOW_TO_GET.format(kernel=".".join(map(str, sys.version_info[:3]))))
+        return dataclasses.replace(empty, reason=HOW_TO_GET.format(kernel=".".join(map(str, sys.version_info[:3]))))
     found = environment.probe_python(path, timeout=min(timeout, 30.0))
     if found is None:
         raise ValueError(f"python={path!r} is not a CPython interpreter (it did not say its version when asked)")
     if found.version_key[:2] < PROFILER_VERSION:
-        return replace(
+        return _made_on(
             empty,
-            python=found.version,
+            found,
             interpreter=path,
-            free_threaded=found.free_threaded,
             reason=f"{path} is Python {found.version}, and CPython's sampling profiler (PEP 799) needs "
             "3.15+: name a 3.15+ interpreter, or leave python=None to look for one.",
         )
@@ -245,18 +261,16 @@ def _profile(
     extra = dict(profile.extra, rate=rate, samples=int(samples.group(1)) if samples else None)
     if "result" in reply:
         extra["result"] = reply["result"]
-    return replace(
+    return _made_on(
         profile,
+        found,
         workload=label,
         size=empty.size,
         switch_interval=empty.switch_interval,
         threads=empty.threads or profile.threads,
-        python=found.version,
         interpreter=path,
-        free_threaded=found.free_threaded,
         extra={**empty.extra, **extra},
-        cpu_count=environment.usable_cpus(),
-    )  # the child inherits this process's CPU affinity
+    )
 
 
 def profile_threads(
@@ -338,7 +352,16 @@ def profile_call(
 
 
 def _run(command: list[str], env: dict[str, str], timeout: float) -> tuple[str, str, int]:
-    """Run ``command`` in a session of its own; on a time-out kill the whole group (profiler and target)."""
+    """Run ``command`` in a process group of its own; on a time-out kill it (profiler and target).
+
+    On POSIX the whole group (session) is killed; Windows has no process groups to signal, so there
+    only the profiler is killed (:func:`utils.engine.isolation.kill_process_tree`).
+    """
+    group: dict[str, Any] = (
+        {"start_new_session": True}
+        if os.name == "posix"
+        else {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+    )
     process = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
@@ -346,14 +369,12 @@ def _run(command: list[str], env: dict[str, str], timeout: float) -> tuple[str, 
         stderr=subprocess.PIPE,
         text=True,
         env=env,
-        start_new_session=True,
+        **group,
     )
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except BaseException as exc:  # the time-out, or e.g. KeyboardInterrupt: never leave the workers behind
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
+        kill_process_tree(process)
         if isinstance(exc, subprocess.TimeoutExpired):
             raise TimeoutError(f"the profiled run did not finish within {timeout:g} s; it was killed") from None
         raise

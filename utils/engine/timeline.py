@@ -67,7 +67,7 @@ _STAMPED: dict[str, Callable[[int, int, list[float]], None]] = {
 
 
 @dataclass
-class Timeline(PlainData):
+class Timeline(PlainData, environment.MadeOn):
     """Per-thread running intervals of one experiment; plain, JSON-serialisable data."""
 
     workload: str
@@ -205,17 +205,14 @@ def record_timeline(
     # A gap of several typical steps means the thread was not running (the GIL is held for
     # 5 ms by default before it is handed over, far longer than a step).
     gap = max(4 * statistics.median(steps), 50e-6)
-    info = environment.python_info()
-    return Timeline(
+    return Timeline.made_on(
+        environment.where_it_ran(),
         workload=workload,
         threads=threads,
         size=size,
         switch_interval=sys.getswitchinterval() if switch_interval is None else switch_interval,
         wall=wall,
         lanes=[[[s - start, e - start] for s, e in intervals(lane, gap)] for lane in stamps],
-        python=info.version,
-        cpu_count=info.usable_cpus,
-        gil_enabled=info.gil_enabled,
         gap_threshold=gap,
         notes=sum(len(lane) for lane in stamps),
     )

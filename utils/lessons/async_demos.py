@@ -14,7 +14,8 @@ own, which would distort them), e.g. ``isolated(ticker_during_cpu_work, "to_thre
     has a GIL of its own.
 
 - :func:`idle_clients_memory`: how much resident memory (RSS) each waiting client costs, as a
-  thread blocked on a ``threading.Event`` or as an asyncio task awaiting an ``asyncio.Event``.
+  thread blocked on a ``threading.Event`` or as an asyncio task awaiting an ``asyncio.Event``
+  (Linux, Windows and other Unix systems; elsewhere its result says it is not available).
 
 - :func:`plot_echo_scaling`: wall time and CPU time per round trip of the ``echo`` workload
   (``utils.engine.workloads``) against the number of concurrent clients, one line per executor.
@@ -31,7 +32,6 @@ import asyncio
 import concurrent.futures as cf
 import math
 import os
-import statistics
 import sys
 import threading
 import time
@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 from utils.engine import environment
 from utils.engine.executors import RunResult, check_results
 from utils.engine.plaindata import PlainData
+from utils.engine.timing import median_and_spread
 from utils.engine.validation import check_count, check_seconds
 from utils.engine.workloads import check_size, countdown, get_workload
 
@@ -57,7 +58,7 @@ MAX_CLIENTS = 2000
 
 
 @dataclass
-class TickerResult(PlainData):
+class TickerResult(PlainData, environment.MadeOn):
     """How late a 1 ms ticker woke up while CPU-bound work ran (plain, JSON-serialisable data).
 
     ``latencies`` holds, for every tick that overlapped the CPU work, how much later than
@@ -84,7 +85,7 @@ class TickerResult(PlainData):
     @property
     def median(self) -> float:
         """Median lateness of the ticks during the work (seconds)."""
-        return statistics.median(self.latencies) if self.latencies else math.nan
+        return median_and_spread(self.latencies)[0]  # NaN if no tick overlapped the work
 
     @property
     def worst(self) -> float:
@@ -133,7 +134,6 @@ def ticker_during_cpu_work(
     check_seconds("tick", tick, 1e-4, 0.1, allow_low=True)
     check_count("warmup_ticks", warmup_ticks, 1, 10_000)
     timeout = check_seconds("timeout", timeout)
-    info = environment.python_info()
     pool: cf.ProcessPoolExecutor | None = None
     try:
         if mode == "processes":
@@ -149,7 +149,8 @@ def ticker_during_cpu_work(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-    return TickerResult(
+    return TickerResult.made_on(
+        environment.where_it_ran(),  # after the run: the GIL's state then (it can be switched on at run time)
         mode=mode,
         size=size,
         tick=tick,
@@ -157,9 +158,6 @@ def ticker_during_cpu_work(
         latencies=latencies,
         idle_latencies=idle,
         switch_interval=interval,
-        python=info.version,
-        cpu_count=info.usable_cpus,
-        gil_enabled=environment.gil_enabled(),
     )
 
 
@@ -199,12 +197,24 @@ async def _ticker_experiment(
 
 @dataclass
 class IdleMemory(PlainData):
-    """Resident memory added per waiting client, and how RSS was read (plain, JSON-serialisable data)."""
+    """Resident memory added per waiting client, and how RSS was read (plain, JSON-serialisable data).
+
+    Where this system offers no way to read the process's resident memory, ``available`` is False,
+    ``bytes_per_client`` is NaN and ``reason`` says why.
+    """
 
     kind: str
     clients: int
     bytes_per_client: float
     method: str
+    available: bool = True
+    reason: str = ""
+
+    def describe(self) -> str:
+        """One line for a learner: the memory per waiting client and how it was read, or why it was not."""
+        if not self.available:
+            return f"{self.kind:8} not available: {self.reason}"
+        return f"{self.kind:8} {self.bytes_per_client / 1024:5.1f} KiB per waiting client  ({self.method})"
 
 
 def idle_clients_memory(kind: str = "threads", clients: int = 500, *, timeout: float = 10.0) -> IdleMemory:
@@ -213,9 +223,11 @@ def idle_clients_memory(kind: str = "threads", clients: int = 500, *, timeout: f
     Starts ``clients`` threads that each wait on a ``threading.Event`` (``kind="threads"``), or
     ``clients`` asyncio tasks that each await an ``asyncio.Event`` (``kind="asyncio"``), measures
     the growth of the process's RSS while all of them wait, then releases and joins them.
-    RSS is read from ``/proc/self/statm`` (Linux), else from the peak RSS that ``resource``
-    reports (other Unix systems); elsewhere (Windows) it raises ``RuntimeError`` saying so. Run it
-    in a fresh process (``isolated(idle_clients_memory, kind)``): RSS is a property of the whole process.
+    RSS is read from ``/proc/self/statm`` (Linux); on Windows it is the working set that
+    ``K32GetProcessMemoryInfo`` reports (through ``ctypes``); on other Unix systems the peak RSS of
+    ``resource.getrusage``. Where none of these exists the result has ``available=False`` and a
+    ``reason`` (nothing is started). Run it in a fresh process (``isolated(idle_clients_memory, kind)``):
+    RSS is a property of the whole process.
     """
     if not isinstance(kind, str):
         raise TypeError(f"kind must be a name (str), not {type(kind).__name__}")
@@ -224,6 +236,8 @@ def idle_clients_memory(kind: str = "threads", clients: int = 500, *, timeout: f
     check_count("clients", clients, 1, MAX_CLIENTS)
     timeout = check_seconds("timeout", timeout)
     reader, method = _rss_reader()
+    if reader is None:
+        return IdleMemory(kind, clients, math.nan, "", available=False, reason=method)
     if kind == "threads":
         grown = _threads_waiting(clients, reader, timeout)
     else:
@@ -231,7 +245,8 @@ def idle_clients_memory(kind: str = "threads", clients: int = 500, *, timeout: f
     return IdleMemory(kind=kind, clients=clients, bytes_per_client=grown / clients, method=method)
 
 
-def _rss_reader() -> tuple[Callable[[], int], str]:
+def _rss_reader() -> tuple[Callable[[], int] | None, str]:
+    """A function reading this process's resident memory (bytes) and its name, or ``(None, why not)``."""
     if os.path.exists("/proc/self/statm"):
         page = os.sysconf("SC_PAGE_SIZE")
 
@@ -240,19 +255,70 @@ def _rss_reader() -> tuple[Callable[[], int], str]:
                 return int(statm.read().split()[1]) * page
 
         return current, "current RSS (/proc/self/statm)"
+    if sys.platform == "win32":
+        working_set = _windows_working_set()
+        if working_set is None:
+            return None, "cannot read the working set on this Windows (K32GetProcessMemoryInfo is missing)"
+        return working_set, "current working set (K32GetProcessMemoryInfo)"
     try:
         import resource
     except ImportError:
-        raise RuntimeError(
-            f"cannot measure resident memory on {sys.platform}: it needs /proc (Linux) or the "
-            "resource module (Unix); not available on Windows"
-        ) from None
+        return None, (
+            f"cannot measure resident memory on {sys.platform}: it needs /proc (Linux), "
+            "K32GetProcessMemoryInfo (Windows) or the resource module (other Unix systems)"
+        )
     unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB elsewhere
 
     def peak() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
 
     return peak, "peak RSS (resource.getrusage)"
+
+
+def _windows_working_set() -> Callable[[], int] | None:
+    """The process's current working set (Windows' resident memory, bytes) as a function, or None.
+
+    ``K32GetProcessMemoryInfo`` (kernel32, Windows 7+) fills a ``PROCESS_MEMORY_COUNTERS`` whose
+    ``WorkingSetSize`` is the memory resident now (Microsoft's psapi.h documentation). Written from that
+    documentation; the course's machines run Linux, where this returns None (there is no ``ctypes.WinDLL``).
+    """
+    try:
+        import ctypes
+        from ctypes import wintypes
+
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+        get_info = kernel32.K32GetProcessMemoryInfo
+    except (ImportError, AttributeError, OSError, ValueError):
+        return None
+
+    class Counters(ctypes.Structure):
+        _fields_ = [("cb", wintypes.DWORD), ("PageFaultCount", wintypes.DWORD)] + [
+            (name, ctypes.c_size_t)
+            for name in (
+                "PeakWorkingSetSize",
+                "WorkingSetSize",
+                "QuotaPeakPagedPoolUsage",
+                "QuotaPagedPoolUsage",
+                "QuotaPeakNonPagedPoolUsage",
+                "QuotaNonPagedPoolUsage",
+                "PagefileUsage",
+                "PeakPagefileUsage",
+            )
+        ]
+
+    get_info.argtypes = [wintypes.HANDLE, ctypes.POINTER(Counters), wintypes.DWORD]
+    get_info.restype = wintypes.BOOL
+    kernel32.GetCurrentProcess.restype = wintypes.HANDLE
+    process = kernel32.GetCurrentProcess()
+
+    def current() -> int:
+        counters = Counters()
+        counters.cb = ctypes.sizeof(Counters)
+        if not get_info(process, ctypes.byref(counters), counters.cb):
+            raise OSError(ctypes.get_last_error(), "K32GetProcessMemoryInfo failed")  # type: ignore[attr-defined]
+        return int(counters.WorkingSetSize)
+
+    return current
 
 
 def _threads_waiting(clients: int, rss: Callable[[], int], timeout: float) -> int:

@@ -12,13 +12,14 @@ Sources: ``Python/lock.c`` (``TIME_TO_BE_FAIR_NS``) and gh-117721 (``_thread.loc
 
 from __future__ import annotations
 
-import statistics
 import sys
 import threading
 import time
 from dataclasses import dataclass
 
+from utils.engine import environment
 from utils.engine.plaindata import PlainData
+from utils.engine.timing import median_and_spread
 from utils.engine.validation import check_count, check_seconds
 from utils.lessons.deadlocks.graph import MAX_TIMEOUT
 
@@ -54,7 +55,7 @@ class StarvationReport(PlainData):
             longest = max(range(len(waits)), key=waits.__getitem__)
             lines.append(
                 f"Blocking acquire: {sum(self.blocking_acquired)} of {len(waits)} got the lock, waiting "
-                f"median {statistics.median(waits) * 1000:.2f} ms; the longest wait, "
+                f"median {median_and_spread(waits)[0] * 1000:.2f} ms; the longest wait, "
                 f"{waits[longest] * 1000:.2f} ms, let the greedy thread re-take it "
                 f"{self.blocking_retakes[longest]} times"
             )
@@ -145,13 +146,13 @@ def lock_hands_over() -> bool:
 
 
 @dataclass(frozen=True)
-class HandoffReport(PlainData):
+class HandoffReport(PlainData, environment.MadeOn):
     """Rounds of: a thread releases a lock another thread is blocked on, then at once tries to re-take it."""
 
     waited: float  # seconds the waiter had been blocked, at least, when the lock was released
     retaken: tuple[bool, ...]  # per round: the releasing thread's acquire(blocking=False) succeeded
     waiter_acquired: tuple[bool, ...]  # per round: the waiter got the lock (within its timeout)
-    python: str
+    python: str  # filled by HandoffReport.made_on(environment.where_it_ran(), ...)
     hands_over: bool  # lock_hands_over() on the Python that ran it
 
     @property
@@ -211,10 +212,10 @@ def handoff(rounds: int = 10, waited: float = 0.005, timeout: float = 2.0) -> Ha
     waited = check_seconds("waited", waited, 0.0, 1.0)
     timeout = check_seconds("timeout", timeout, 0.0, MAX_TIMEOUT)
     outcomes = [_handoff_round(waited, timeout) for _ in range(rounds)]
-    return HandoffReport(
-        waited,
-        tuple(r for r, _ in outcomes),
-        tuple(w for _, w in outcomes),
-        ".".join(map(str, sys.version_info[:3])),
-        lock_hands_over(),
+    return HandoffReport.made_on(
+        environment.where_it_ran(),
+        waited=waited,
+        retaken=tuple(r for r, _ in outcomes),
+        waiter_acquired=tuple(w for _, w in outcomes),
+        hands_over=lock_hands_over(),
     )

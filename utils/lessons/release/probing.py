@@ -30,7 +30,7 @@ NO_GIL_PATIENCE = 10.0
 
 
 @dataclass
-class Probe(PlainData):
+class Probe(PlainData, environment.MadeOn):
     """Whether another Python thread ran while this thread was inside ``operation``; plain data."""
 
     operation: str
@@ -94,13 +94,8 @@ def probe(operation: str, size: int, *, seconds: float = 0.5) -> Probe:
     """
     seconds = check_seconds("seconds", seconds, 0.0, 2.0)
     op, step, reason = prepare(operation, size)
-    result = Probe(
-        operation,
-        size,
-        op.label(size),
-        expected=op.expected(size),
-        python=environment.python_info().version,
-        gil_enabled=environment.gil_enabled(),
+    result = Probe.made_on(
+        environment.where_it_ran(), operation=operation, size=size, label=op.label(size), expected=op.expected(size)
     )
     if step is None:
         result.available, result.reason = False, reason
@@ -114,7 +109,7 @@ def probe_callable(func: Callable[[], Any], *, label: str = "", seconds: float =
         raise TypeError(f"func must be callable, not {type(func).__name__}")
     seconds = check_seconds("seconds", seconds, 0.0, 2.0)
     name = label or getattr(func, "__name__", "your function")
-    result = Probe("callable", 0, name, python=environment.python_info().version, gil_enabled=environment.gil_enabled())
+    result = Probe.made_on(environment.where_it_ran(), operation="callable", size=0, label=name)
     return _run_probe(func, result, seconds)
 
 

@@ -25,8 +25,11 @@ DEFAULT_BLOCKS = (256, 1024, 2047, 2048, 2049, 4096, 65536)
 
 
 @dataclass
-class ThreadRun(RepeatedRuns):
-    """``threads`` threads each calling ``operation`` ``calls`` times, repeated; plain data."""
+class ThreadRun(RepeatedRuns, environment.MadeOn):
+    """``threads`` threads each calling ``operation`` ``calls`` times, repeated; plain data.
+
+    Built with ``ThreadRun.made_on(environment.where_it_ran(), ...)``: ``cpu_count`` is the usable CPUs.
+    """
 
     operation: str
     size: int
@@ -43,6 +46,11 @@ class ThreadRun(RepeatedRuns):
     available: bool = True
     reason: str = ""
     free_threaded_build: bool = False
+
+    @property
+    def free_threaded(self) -> bool:
+        """The build the run was measured on (the :class:`~utils.engine.environment.WhereItRan` name)."""
+        return self.free_threaded_build
 
     def summary(self) -> str:
         """One line for a learner."""
@@ -81,19 +89,17 @@ def measure_threads(
     if blas_threads is not None:
         check_count("blas_threads", blas_threads, 1, 1024)
     timeout = check_seconds("timeout", timeout)
-    info = environment.python_info()
-    result = ThreadRun(
-        operation,
-        size,
-        calls,
-        threads,
-        repeat,
+    where = environment.where_it_ran()
+    result = ThreadRun.made_on(
+        where,
+        operation=operation,
+        size=size,
+        calls=calls,
+        threads=threads,
+        repeat=repeat,
         label=op.label(size),
         blas_threads=blas_threads,
-        python=info.version,
-        gil_enabled=info.gil_enabled,
-        cpu_count=info.usable_cpus,
-        free_threaded_build=info.free_threaded_build,
+        free_threaded_build=where.free_threaded,  # this class's name for WhereItRan.free_threaded
     )
     steps = []
     for _ in range(threads):
