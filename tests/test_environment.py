@@ -199,6 +199,12 @@ def test_made_on_fills_only_the_where_fields_a_result_declares():
     made = Partial.made_on(where, value=7)
     assert (made.value, made.python, made.cpu_count) == (7, "3.13.5", 3)
     assert made.ran_on == environment.WhereItRan("3.13.5", False, True, 3)  # facts it does not record: defaults
+
+    @dataclasses.dataclass
+    class BuildOnly(environment.MadeOn):
+        free_threaded: bool = False
+
+    assert BuildOnly.made_on(where).ran_on.gil_enabled is False  # free-threaded, no GIL state recorded: off
     with pytest.raises(TypeError, match="python"):
         Partial.made_on(where, value=1, python="3.11")
     with pytest.raises(TypeError, match="WhereItRan"):

@@ -168,7 +168,8 @@ class MadeOn:
         return WhereItRan(
             python=getattr(self, "python", ""),
             free_threaded=getattr(self, "free_threaded", False),
-            gil_enabled=getattr(self, "gil_enabled", True),
+            # A class that records only the build: a free-threaded build runs without the GIL unless told otherwise.
+            gil_enabled=getattr(self, "gil_enabled", not getattr(self, "free_threaded", False)),
             usable_cpus=getattr(self, "cpu_count", 1),
         )
 
