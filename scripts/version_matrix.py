@@ -167,7 +167,7 @@ def warm_matplotlib(python: Path) -> None:
     )
 
 
-def run_tests(python: Path, targets: list[str], log: Path) -> tuple[bool, str, float]:
+def run_tests(python: Path, targets: list[str], log: Path, env: dict | None = None) -> tuple[bool, str, float]:
     """One pytest run over ``targets`` (unit tests and notebooks); returns (passed, pytest's last line, seconds)."""
     warm_matplotlib(python)
     start = time.perf_counter()
@@ -178,6 +178,7 @@ def run_tests(python: Path, targets: list[str], log: Path) -> tuple[bool, str, f
             stdout=out,
             stderr=subprocess.STDOUT,
             text=True,
+            env=env,
         )
     lines = [line for line in log.read_text().splitlines() if line.strip()]
     summary = lines[-1].strip("= ") if lines else "no output"
@@ -221,6 +222,18 @@ def venv_interpreter() -> tuple | None:
     python = ROOT / ".venv" / "bin" / "python"
     interp = probe(str(python)) if python.exists() else None
     return interp.key() if interp else None
+
+
+def cross_grading(interp: Interpreter) -> dict | None:
+    """The free-threaded leg also grades a learner's notebooks with .venv's standard Python (make test's).
+
+    tests/test_assignments.py then compares the two graders' scores cell by cell (issue 16: a prediction's
+    truth must not depend on the grading machine's Python). Other legs: the environment unchanged.
+    """
+    second = ROOT / ".venv" / "bin" / "python"
+    if not interp.free_threaded or not second.exists():
+        return None
+    return dict(os.environ, GIL_COURSE_SECOND_GRADER=str(second))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -281,7 +294,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.prepare:
             rows.append((interp.name, True, f"environment ready: {python}", 0.0))
             continue
-        ok, summary, seconds = run_tests(python, args.targets or DEFAULT_TARGETS, python.parent.parent / "matrix.log")
+        ok, summary, seconds = run_tests(
+            python, args.targets or DEFAULT_TARGETS, python.parent.parent / "matrix.log", env=cross_grading(interp)
+        )
         print(f"   {'ok' if ok else 'FAILED'} in {seconds:.0f} s: {summary}", flush=True)
         rows.append((interp.name, ok, summary, seconds))
     print("\nPython       result   time    pytest (unit tests and strict nbval)")

@@ -249,12 +249,12 @@ def _write_config(course: Path) -> None:
     )
 
 
-def _nbgrader(course: Path, *args: str) -> None:
-    # nbgrader runs the `alembic` command of its environment: put this environment's bin first on PATH.
-    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+def _nbgrader(course: Path, *args: str, python: str = sys.executable) -> None:
+    # nbgrader runs the `alembic` command of its environment: put that environment's bin first on PATH.
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(python).parent), os.environ.get("PATH", "")]))
     for _attempt in range(2):
         result = subprocess.run(
-            [sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True, timeout=600, env=env
+            [python, "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True, timeout=900, env=env
         )
         # jupyter_client picks a free port, then the kernel binds it: on a busy machine another
         # process can take it in between ("Address already in use"). That is not a grading result.
@@ -382,3 +382,103 @@ def test_bound_names_are_the_names_a_cell_binds_in_the_namespace():
     }
     with pytest.raises(ValueError, match="import"):
         bound_names("from math import *")
+
+
+# --- One learner's notebooks graded under two Pythons (issue 16: a prediction's truth is fixed by its text) ---
+
+PREDICTION_KINDS = ("(prediction", "(multiple choice", "(choice")
+
+
+def prediction_tasks(nb) -> list[str]:
+    """grade_ids of the task cells under a "## Task N (prediction|multiple choice|choice): ..." heading."""
+    found, heading = [], ""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("## Task"):
+            heading = cell.source.splitlines()[0]
+        elif is_task(cell) and any(kind in heading for kind in PREDICTION_KINDS):
+            found.append(grade_info(cell)["grade_id"])
+    return found
+
+
+def learner_notebook(path: Path):
+    """A learner's submission: the solution with the first kept wrong answer in every prediction task."""
+    nb = nbformat.read(path, as_version=4)
+    wrong = WRONG_ANSWERS.get(path.stem, {})
+    for cell in nb.cells:
+        if is_task(cell) and grade_info(cell)["grade_id"] in prediction_tasks(nb):
+            cell.source = wrong[grade_info(cell)["grade_id"]][0]
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return nb
+
+
+def grade_learner(python: str, course: Path) -> dict[tuple[str, str], float]:
+    """{(assignment, grade_id): score} of the "learner" student, autograded by ``python``'s nbgrader."""
+    _write_config(course)
+    for solution in SOLUTIONS:
+        (course / "source" / solution.stem).mkdir(parents=True)
+        shutil.copy(solution, course / "source" / solution.stem / solution.name)
+        (course / "submitted" / "learner" / solution.stem).mkdir(parents=True)
+        nbformat.write(learner_notebook(solution), course / "submitted" / "learner" / solution.stem / solution.name)
+    _nbgrader(course, "generate_assignment", "*", "--force", python=python)
+    _nbgrader(course, "autograde", "*", "--create", "--force", python=python)
+    from nbgrader.api import Gradebook
+
+    scores = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for solution in SOLUTIONS:
+            notebook = gradebook.find_submission_notebook(solution.stem, solution.stem, "learner")
+            scores.update({(solution.stem, grade.name): grade.score for grade in notebook.grades})
+    return scores
+
+
+def test_learner_notebook_has_a_wrong_prediction_in_every_assignment_that_has_predictions():
+    """The learner of the two-Python test answers every prediction task with a kept wrong answer (so a
+    prediction graded from the grader's Python would score differently) and everything else right."""
+    with_predictions = [p for p in SOLUTIONS if prediction_tasks(nbformat.read(p, as_version=4))]
+    assert len(with_predictions) >= len(SOLUTIONS) // 2, "most assignments have a prediction task"
+    for path in with_predictions:
+        nb = learner_notebook(path)
+        for grade_id in prediction_tasks(nbformat.read(path, as_version=4)):
+            cell = next(c for c in nb.cells if is_task(c) and grade_info(c)["grade_id"] == grade_id)
+            assert "### BEGIN SOLUTION" not in cell.source, f"{path.stem} {grade_id}: the wrong answer is in place"
+
+
+SECOND_GRADER = os.environ.get("GIL_COURSE_SECOND_GRADER", "")
+
+
+@pytest.mark.timeout(2400)
+@pytest.mark.skipif(
+    not SECOND_GRADER,
+    reason="needs GIL_COURSE_SECOND_GRADER: a second Python with nbgrader (make matrix sets it in the free-threaded leg)",
+)
+def test_a_learner_notebook_scores_the_same_under_two_pythons(tmp_path):
+    """Every check cell of one learner's notebooks gets the same score from this Python and from another one
+    (in the matrix: free-threaded 3.13t with the GIL off, and make test's standard 3.11): every prediction names
+    the Python it is about, and every measurement is judged against the learner's own recorded run."""
+    probe = [sys.executable, SECOND_GRADER]
+    builds = [
+        subprocess.run(
+            [
+                python,
+                "-c",
+                "import sys, sysconfig; print(sys.version_info[:2], sysconfig.get_config_var('Py_GIL_DISABLED'))",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
+        for python in probe
+    ]
+    assert builds[0] != builds[1], (
+        f"the two graders are the same Python and build ({builds[0].strip()}): nothing compared"
+    )
+    here, there = grade_learner(sys.executable, tmp_path / "here"), grade_learner(SECOND_GRADER, tmp_path / "there")
+    assert here.keys() == there.keys()
+    differ = {key: (here[key], there[key]) for key in here if here[key] != there[key]}
+    assert not differ, (
+        f"scores that depend on the grader's Python ({builds[0].strip()} vs {builds[1].strip()}): {differ}"
+    )
+    lost = {key for key, score in here.items() if score == 0}
+    assert lost and len(lost) < len(here), "the learner lost the prediction points and kept the others"
