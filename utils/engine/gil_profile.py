@@ -36,7 +36,7 @@ from typing import Any
 
 from utils.engine import environment
 from utils.engine.gecko import GilProfile, parse_gecko
-from utils.engine.isolation import kill_process_tree, target_of
+from utils.engine.isolation import kill_process_tree, new_process_group, target_of
 from utils.engine.plaindata import to_plain
 from utils.engine.timeline import run_together
 from utils.engine.validation import check_count, check_seconds
@@ -357,11 +357,7 @@ def _run(command: list[str], env: dict[str, str], timeout: float) -> tuple[str, 
     On POSIX the whole group (session) is killed; Windows has no process groups to signal, so there
     only the profiler is killed (:func:`utils.engine.isolation.kill_process_tree`).
     """
-    group: dict[str, Any] = (
-        {"start_new_session": True}
-        if os.name == "posix"
-        else {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
-    )
+    group = new_process_group()
     process = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,

@@ -135,11 +135,7 @@ def _call(
     worker_env = {k: v for k, v in {**os.environ, **env}.items() if v is not None}
     worker_env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, worker_env.get("PYTHONPATH")]))
     # A new process group, so that on a time-out the worker's own children are killed with it.
-    group = (
-        {"start_new_session": True}
-        if os.name == "posix"
-        else {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
-    )
+    group = new_process_group()
     process = subprocess.Popen(
         [interpreter, "-m", "utils.engine.isolation"],
         stdin=subprocess.PIPE,
@@ -175,6 +171,17 @@ def _call(
             raise passed(reply["message"]) from cause
         raise IsolatedRunError(f"{target} raised {reply['error']}: {reply['message']}") from cause
     return reply["ok"]
+
+
+def new_process_group() -> dict[str, Any]:
+    """``subprocess.Popen`` options that start a process leading a group of its own (for :func:`kill_process_tree`).
+
+    POSIX: a new session (``start_new_session``); Windows: ``CREATE_NEW_PROCESS_GROUP``, which
+    no signal can kill as a whole, so there :func:`kill_process_tree` kills the process alone.
+    """
+    if os.name == "posix":
+        return {"start_new_session": True}
+    return {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
 
 
 def kill_process_tree(process: subprocess.Popen) -> None:
