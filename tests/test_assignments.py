@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import notebook_checks
 import pytest
 from nbclient import NotebookClient
 from notebook_checks import EXERCISES, ROOT, SOLUTIONS
@@ -319,6 +320,27 @@ def test_nbgrader_autograde_full_marks_for_every_solution_zero_for_every_blank(g
             assert solver.needs_manual_grade == (total > auto), f"{path.stem}: manual grading flag is wrong"
 
 
+@pytest.mark.timeout(1200)
+@pytest.mark.parametrize("path", SOLUTIONS, ids=ids(SOLUTIONS))
+def test_solution_outputs_are_those_of_a_fresh_run(path, graded_course):
+    """What strict nbval checks for lessons, checked for solutions on the run autograde has just made of them
+    (student "solver", a fresh kernel, top to bottom): every deterministic output is the stored one."""
+    fresh = nbformat.read(graded_course / "autograded" / "solver" / path.stem / path.name, as_version=4)
+    stored = nbformat.read(path, as_version=4)
+    assert len(fresh.cells) == len(stored.cells), f"{path.name}: autograde changed the cells"
+    patterns = notebook_checks.sanitize_patterns()
+    differences = {
+        n: why
+        for n, (want, got) in enumerate(zip(stored.cells, fresh.cells, strict=True))
+        if want.cell_type == "code"
+        and (why := notebook_checks.output_difference(want, got.get("outputs", []), patterns))
+    }
+    assert not differences, (
+        f"{path.name}: outputs of a fresh run differ from the stored ones (re-run `make execute NB=solutions/"
+        f"{path.name}` if the change is intended): {differences}"
+    )
+
+
 def _failing_line(cell) -> int:
     """The line of the cell where its first error was raised (IPython's "Cell In[n], line N")."""
     output = next(o for o in cell.outputs if o["output_type"] == "error")
@@ -414,6 +436,7 @@ def learner_notebook(path: Path):
 
 def grade_learner(python: str, course: Path) -> dict[tuple[str, str], float]:
     """{(assignment, grade_id): score} of the "learner" student, autograded by ``python``'s nbgrader."""
+    course.mkdir(parents=True)
     _write_config(course)
     for solution in SOLUTIONS:
         (course / "source" / solution.stem).mkdir(parents=True)
