@@ -101,12 +101,39 @@ def test_slowdown_is_the_ratio_of_medians():
         convoy.slowdown(0.001, result([0.001]))
 
 
+def test_made_up_pairs_tell_every_wrong_slowdown_from_the_right_one():
+    pairs = convoy.made_up_pairs(30, seed=1)
+    assert len(pairs) == 30 and pairs == convoy.made_up_pairs(30, seed=1)  # a seed gives the same pairs
+    lengths = set()
+    for alone, loaded in pairs:
+        assert (alone.cpu_threads, loaded.cpu_threads) == (0, 1) and alone.python == "made up"
+        right = convoy.slowdown(alone, loaded)
+        assert 1.5 < right < 8
+        middle = [r.latencies[len(r.latencies) // 2] for r in (alone, loaded)]
+        wrong = [
+            1 / right,
+            sum(loaded.latencies) / len(loaded.latencies) / (sum(alone.latencies) / len(alone.latencies)),
+            loaded.p95 / alone.p95,
+            loaded.median - alone.median,
+            middle[1] / middle[0],
+        ]
+        assert all(abs(w - right) > 0.1 * right for w in wrong), (right, wrong)
+        lengths |= {len(alone.latencies) % 2, len(loaded.latencies) % 2}
+    assert lengths == {0, 1}  # odd and even lengths: a median of an even list is a mean of two
+    with pytest.raises(ValueError):
+        convoy.made_up_pairs(0)
+    with pytest.raises(TypeError):
+        convoy.made_up_pairs("5")
+
+
 def test_sleep_requests_alone_take_about_the_wait_and_leave_no_threads():
     before = threads_now()
     r = convoy.io_latencies(requests=20, io="sleep", wait=0.002)
     assert len(r.latencies) == 20 and r.cpu_chunks == [] and r.cpu_threads == 0
     assert min(r.latencies) >= 0.002
     assert r.python == platform.python_version() and r.switch_interval == sys.getswitchinterval()
+    here = environment.where_it_ran()  # the one record: python, GIL and usable CPUs (not the machine's CPUs)
+    assert (r.python, r.gil_enabled, r.cpu_count) == (here.python, here.gil_enabled, here.usable_cpus)
     assert not threads_left(before)
 
 

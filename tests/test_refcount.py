@@ -215,6 +215,22 @@ def test_top_level_functions_are_counted_as_the_build_documents():
         assert before > refcount.DEFERRED_REFCNT, (before, change)
 
 
+def test_growth_while_held_is_n_for_ordinary_objects_and_0_for_immortal_ones():
+    for ordinary in ([], {}, refcount.TrackedList(), object()):
+        assert refcount.growth_while_held(ordinary) == 1000
+        assert refcount.growth_while_held(ordinary, 7) == 7
+    immortal = refcount.immortal_refcount() is not None  # 3.12+ (PEP 683)
+    for shared in (None, True, ()):
+        assert refcount.growth_while_held(shared) == (0 if immortal else 1000)
+    held = []
+    before = sys.getrefcount(held)
+    refcount.growth_while_held(held)
+    assert sys.getrefcount(held) == before  # the extra references are gone again
+    for bad, error in ((0, ValueError), (2.0, TypeError)):
+        with pytest.raises(error):
+            refcount.growth_while_held(held, bad)
+
+
 def test_paused_call_holds_exactly_one_reference():
     x = object()
     before = sys.getrefcount(x)

@@ -13,17 +13,38 @@ WRONG: dict[str, list[str]] = {
         'latency_free_threaded = "higher"',
     ],
     "task2-answer": [
+        # Each mistake sits in the function, and the check calls it on made-up runs where every one of them
+        # gives a different number: on a free-threaded build the two real runs are alike (ratios near 1), so
+        # the learner's own numbers alone cannot tell a ratio of means from a ratio of medians.
         # Upside down.
-        "slowdown_ratio = statistics.median(alone.latencies) / statistics.median(loaded.latencies)",
+        "def median_slowdown(alone, loaded):\n"
+        "    return statistics.median(alone.latencies) / statistics.median(loaded.latencies)\n\n\n"
+        "slowdown_ratio = median_slowdown(alone, loaded)",
         # Means instead of medians.
-        "slowdown_ratio = statistics.mean(loaded.latencies) / statistics.mean(alone.latencies)",
-        # Forgot the CPU thread: both runs alone.
-        "alone = isolated(io_latencies, requests=100)\nloaded = isolated(io_latencies, requests=100)\n"
-        "slowdown_ratio = statistics.median(loaded.latencies) / statistics.median(alone.latencies)",
+        "def median_slowdown(alone, loaded):\n"
+        "    return statistics.mean(loaded.latencies) / statistics.mean(alone.latencies)\n\n\n"
+        "slowdown_ratio = median_slowdown(alone, loaded)",
+        # Forgot the CPU thread: both runs alone (the function is right).
+        "alone = isolated(io_latencies, requests=100)\nloaded = isolated(io_latencies, requests=100)\n\n\n"
+        "def median_slowdown(alone, loaded):\n"
+        "    return statistics.median(loaded.latencies) / statistics.median(alone.latencies)\n\n\n"
+        "slowdown_ratio = median_slowdown(alone, loaded)",
         # The tail instead of the median.
-        "slowdown_ratio = loaded.p95 / alone.p95",
+        "def median_slowdown(alone, loaded):\n    return loaded.p95 / alone.p95\n\n\n"
+        "slowdown_ratio = median_slowdown(alone, loaded)",
         # The extra wait in seconds, not a ratio.
-        "slowdown_ratio = statistics.median(loaded.latencies) - statistics.median(alone.latencies)",
+        "def median_slowdown(alone, loaded):\n"
+        "    return statistics.median(loaded.latencies) - statistics.median(alone.latencies)\n\n\n"
+        "slowdown_ratio = median_slowdown(alone, loaded)",
+        # A median by hand, without sorting: the middle request in the order they ran.
+        "def median_slowdown(alone, loaded):\n"
+        "    middle = len(loaded.latencies) // 2, len(alone.latencies) // 2\n"
+        "    return loaded.latencies[middle[0]] / alone.latencies[middle[1]]\n\n\n"
+        "slowdown_ratio = median_slowdown(alone, loaded)",
+        # Right function, but the ratio turned into "how much slower" (0 meaning not slower): not what is asked.
+        "def median_slowdown(alone, loaded):\n"
+        "    return statistics.median(loaded.latencies) / statistics.median(alone.latencies)\n\n\n"
+        "slowdown_ratio = median_slowdown(alone, loaded) - 1",
     ],
     "task3-answer": [
         # A longer interval "lets each thread get more done" (the prediction alone is wrong).

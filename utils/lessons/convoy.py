@@ -16,6 +16,7 @@ With the GIL off (a free-threaded build) nothing waits for it.
     result = isolated(io_latencies, requests=100, cpu_threads=1)          # in a fresh process (lessons)
     result.median, result.p95, result.cpu_rate, result.breakdown()
     profile = profile_call(convoy_threads, seconds=0.3)   # the same, as CPython 3.15's profiler sees it
+    made_up_pairs(5)                   # generated (alone, loaded) pairs to test a slowdown function on
 
 (``isolated`` is :func:`utils.engine.isolation.isolated`, ``profile_call`` is in :mod:`utils.engine.gil_profile`.)
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import math
 import os
+import random
 import socket
 import statistics
 import sys
@@ -51,8 +53,12 @@ LOWEST_PRIORITY = 19
 
 
 @dataclass
-class LatencyResult(PlainData):
-    """Latencies (seconds) of one I/O thread's requests, and the CPU threads' work meanwhile."""
+class LatencyResult(PlainData, environment.MadeOn):
+    """Latencies (seconds) of one I/O thread's requests, and the CPU threads' work meanwhile.
+
+    Built with ``LatencyResult.made_on(environment.where_it_ran(), ...)``: ``python``, ``cpu_count``
+    (usable CPUs) and ``gil_enabled`` say where it ran (:class:`utils.engine.environment.MadeOn`).
+    """
 
     io: str
     requests: int
@@ -178,6 +184,49 @@ def slowdown(alone: LatencyResult, loaded: LatencyResult) -> float:
     return loaded.median / alone.median
 
 
+def made_up_pairs(count: int = 5, *, seed: int | None = None) -> list[tuple[LatencyResult, LatencyResult]]:
+    """``count`` made-up ``(alone, loaded)`` pairs to test a slowdown function on: generated, NOT measured.
+
+    Each list has a body around a base latency and a slow tail, in random order and of odd or even
+    length; the loaded base is 2-6 times the alone one. In every pair the ratio of the medians differs
+    by more than 10 % from its inverse, the ratio of the means, the ratio of the p95s, the difference
+    of the medians and the ratio of the middle items of the unsorted lists, so a function computing
+    any of those instead of :func:`slowdown` is caught. Used by assignment 06's check.
+    """
+    check_count("count", count, 1, 1000)
+    rng = random.Random(seed)
+    pairs: list[tuple[LatencyResult, LatencyResult]] = []
+    while len(pairs) < count:
+        base = rng.uniform(0.001, 0.002)
+        alone, loaded = (_made_up(rng, threads, scale) for threads, scale in ((0, base), (1, base * rng.uniform(2, 6))))
+        if _tells_apart(alone, loaded):
+            pairs.append((alone, loaded))
+    return pairs
+
+
+def _made_up(rng: random.Random, cpu_threads: int, base: float) -> LatencyResult:
+    n = rng.randrange(21, 61)
+    tail = max(3, n // 8)
+    latencies = [base * rng.uniform(0.8, 1.2) for _ in range(n - tail)] + [
+        base * rng.uniform(3, 10) for _ in range(tail)
+    ]
+    rng.shuffle(latencies)
+    return LatencyResult("echo", n, cpu_threads, 0.005, latencies, wall=sum(latencies), python="made up")
+
+
+def _tells_apart(alone: LatencyResult, loaded: LatencyResult) -> bool:
+    right = slowdown(alone, loaded)
+    middle = [r.latencies[len(r.latencies) // 2] for r in (alone, loaded)]
+    others = (
+        1 / right,
+        statistics.fmean(loaded.latencies) / statistics.fmean(alone.latencies),
+        loaded.p95 / alone.p95,
+        loaded.median - alone.median,
+        middle[1] / middle[0],
+    )
+    return all(abs(other - right) > 0.1 * right for other in others)
+
+
 def nice_supported() -> bool:
     """True where one thread's OS priority can be lowered on its own (Linux: nice per thread)."""
     return sys.platform.startswith("linux") and hasattr(os, "setpriority") and hasattr(threading, "get_native_id")
@@ -275,8 +324,8 @@ def _measure(
         stop.set()
         for t in threads:
             t.join(timeout=10)
-    info = environment.python_info()
-    return LatencyResult(
+    return LatencyResult.made_on(
+        environment.where_it_ran(),
         io=io,
         requests=requests,
         cpu_threads=cpu_threads,
@@ -286,9 +335,6 @@ def _measure(
         cpu_chunks=done,
         cpu_nice=cpu_nice,
         wait=wait,
-        python=info.version,
-        cpu_count=info.usable_cpus,
-        gil_enabled=info.gil_enabled,
         send_times=sends,
     )
 
@@ -435,8 +481,8 @@ def convoy_threads(
     if worker.is_alive() or "result" not in box:
         raise TimeoutError(f"the I/O thread did not finish within {timeout:g} s")
     latencies, sends = box["result"]  # type: ignore[misc]
-    info = environment.python_info()
-    return LatencyResult(
+    return LatencyResult.made_on(
+        environment.where_it_ran(),
         io="echo",
         requests=len(latencies),
         cpu_threads=1,
@@ -445,8 +491,5 @@ def convoy_threads(
         wall=float(box["wall"]),
         cpu_chunks=[done],
         wait=wait,
-        python=info.version,  # type: ignore[arg-type]
-        cpu_count=info.usable_cpus,
-        gil_enabled=info.gil_enabled,
         send_times=sends,
     )

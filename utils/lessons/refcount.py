@@ -20,7 +20,8 @@ This module contains:
   (:class:`utils.engine.counters.Counter`) with a deliberately non-atomic read / ``time.sleep`` /
   write, which loses updates on every run; run it with ``isolated(racy_increments)``.
 - :class:`TrackedList`: a list that can be weakly referenced, to watch a reference cycle die.
-- :func:`count_inside_call` and :func:`paused_call`: what a function call adds to a count.
+- :func:`count_inside_call` and :func:`paused_call`: what a function call adds to a count;
+  :func:`growth_while_held`: how much a count grows while more references are held (0 if immortal).
 - :func:`immortal_refcount`, :data:`DEFERRED_REFCNT`: the counts ``sys.getrefcount`` reports for
   immortal objects (by version) and for objects with deferred reference counting (3.14t+).
 
@@ -48,6 +49,7 @@ __all__ = [
     "Step",
     "TrackedList",
     "count_inside_call",
+    "growth_while_held",
     "immortal_refcount",
     "paused_call",
     "racy_increments",
@@ -121,6 +123,20 @@ def count_inside_call(obj: object) -> int:
     (``LOAD_FAST_BORROW``, python/cpython gh-130704).
     """
     return sys.getrefcount(obj)
+
+
+def growth_while_held(obj: object, n: int = 1000) -> int:
+    """How much ``sys.getrefcount(obj)`` grows while ``n`` more references to ``obj`` are held (in a list).
+
+    ``n`` for an ordinary object on every build; 0 for an immortal one (PEP 683, 3.12+), whose count
+    never moves. Assignment 02's check measures with it, on the Python that runs the check.
+    """
+    check_count("n", n, 1, 10**7)
+    before = sys.getrefcount(obj)
+    held = [obj] * n
+    grown = sys.getrefcount(obj) - before
+    del held
+    return grown
 
 
 def paused_call(obj: object) -> Iterator[None]:
