@@ -3,15 +3,14 @@ import sys
 
 import pytest
 
-from utils.engine.environment import find_free_threaded_python, free_threaded_build, gil_enabled
+from utils.engine.environment import gil_enabled, where_it_ran
 from utils.engine.isolation import isolated
+from utils.lessons import capstone, free_threaded
 from utils.lessons.capstone import (
     STAGES,
-    ImportReport,
     PipelineResult,
     StageRun,
     check_plan,
-    gil_after_imports,
     parse_records,
     run_pipeline,
     run_stage_task,
@@ -99,35 +98,13 @@ def test_a_result_round_trips_as_plain_data(pipeline):
     assert PipelineResult.from_dict(pipeline.to_dict()) == pipeline
 
 
-def test_gil_after_imports_on_this_python():
-    report = gil_after_imports(["json", "no_such_module_here"])
-    assert report.modules == ["json", "no_such_module_here"] and len(report.gil_after) == 2
-    assert "no_such_module_here" in report.errors and "json" not in report.errors
-    assert report.free_threaded == free_threaded_build()
-    if not free_threaded_build():
-        assert report.gil_at_start and report.gil_enabled and report.culprit is None
-        assert "standard build" in report.describe()
+def test_the_capstone_reports_where_it_ran_as_the_course_does(pipeline):
+    ran, here = pipeline.ran_on, where_it_ran()  # the same Python, in a fresh worker
+    assert (ran.python, ran.free_threaded, ran.usable_cpus) == (here.python, here.free_threaded, here.usable_cpus)
+    assert pipeline.cpu_count == here.usable_cpus, "cpu_count means usable CPUs"
 
 
-@pytest.mark.parametrize(
-    "modules, error", [("json", TypeError), ([], ValueError), (["no such"], ValueError), ([3], ValueError)]
-)
-def test_gil_after_imports_rejects_bad_module_lists(modules, error):
-    with pytest.raises(error):
-        gil_after_imports(modules)
-
-
-def test_culprit_is_the_first_import_that_switched_the_gil_on():
-    report = ImportReport("3.13.5", True, ["json", "ext", "other"], False, [False, True, True])
-    assert report.culprit == "ext" and report.gil_enabled and "importing ext switched the GIL on" in report.describe()
-    assert ImportReport("3.13.5", True, ["json"], False, [False]).culprit is None
-
-
-def test_gil_after_imports_on_a_free_threaded_interpreter():
-    python = find_free_threaded_python()
-    if python is None:
-        pytest.skip("no free-threaded interpreter found")
-    report = isolated(gil_after_imports, ["json", "hashlib", "socket", "utils.lessons.capstone"], python=python)
-    assert report.free_threaded and not report.gil_at_start
-    assert report.gil_after == [False] * 4 and report.culprit is None, report
-    assert "the GIL stayed off" in report.describe()
+def test_the_import_probe_is_lesson_12s_one():
+    # Issue 13: one probe of imports and the GIL; lesson 13 imports it from here.
+    assert capstone.gil_after_imports is free_threaded.gil_after_imports
+    assert capstone.ImportReport is free_threaded.ImportReport

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -138,15 +139,54 @@ def test_single_thread_cost_measures_or_says_why_not():
         assert math.isnan(cost.overhead) and "not measured" in cost.describe() and cost.reason
 
 
-def test_import_and_report_in_this_process():
-    report = ft.import_and_report("json")
-    assert report.installed and report.before == report.after == environment.gil_enabled()
-    assert not report.reenabled and "GIL" in report.describe()
-    missing = ft.import_and_report("no_such_module_here")
-    assert not missing.installed and "not installed" in missing.describe()
-    for bad in ("", "a b", 3):
-        with pytest.raises(ValueError):
-            ft.import_and_report(bad)
+def test_gil_after_imports_in_this_process():
+    report = ft.gil_after_imports(["json", "no_such_module_here"])
+    assert report.modules == ["json", "no_such_module_here"] and len(report.gil_after) == 2
+    assert "no_such_module_here" in report.errors and "json" not in report.errors and not report.installed
+    here = environment.where_it_ran()
+    assert (report.python, report.free_threaded) == (here.python, here.free_threaded), "recorded by where_it_ran"
+    assert report.gil_at_start == report.gil_enabled == environment.gil_enabled()
+    assert not report.reenabled and "could not be imported" in report.describe()
+    alone = ft.gil_after_imports(["json"])
+    assert alone.module == "json" and alone.installed and "before `import json`" in alone.describe()
+
+
+@pytest.mark.parametrize(
+    "modules, error",
+    [("json", TypeError), (None, TypeError), ([], ValueError), (["no such"], ValueError), ([3], ValueError)],
+)
+def test_gil_after_imports_rejects_bad_module_lists(modules, error):
+    with pytest.raises(error):
+        ft.gil_after_imports(modules)
+
+
+@pytest.mark.parametrize(
+    "after, culprit",
+    [
+        ([False, True, True], "ext"),
+        ([False, False, False], None),
+        ([True, True, True], "json"),
+        ([False, True, False], "ext"),
+    ],
+)
+def test_culprit_is_the_first_import_that_switched_the_gil_on(after, culprit):
+    report = ft.ImportReport(["json", "ext", "other"], "3.13.5", True, False, after)
+    assert report.culprit == culprit and report.reenabled == (culprit is not None)
+    assert report.gil_enabled == after[-1]
+    if culprit:
+        assert f"before `import {culprit}`, on after" in report.describe()
+
+
+def test_a_gil_on_at_start_has_no_culprit():
+    assert ft.ImportReport(["json", "ext"], "3.13.5", True, True, [True, True]).culprit is None
+
+
+@needs_ft
+def test_gil_after_imports_on_a_free_threaded_interpreter():
+    report = isolated(ft.gil_after_imports, ["json", "hashlib", "socket", "utils.lessons.capstone"], python=FT_PYTHON)
+    assert report.free_threaded and not report.gil_at_start
+    assert report.gil_after == [False] * 4 and report.culprit is None, report
+    assert report.describe().count("off after") == 4
 
 
 def test_find_gil_reenabling_input_and_no_interpreter():
@@ -164,7 +204,7 @@ def test_find_gil_reenabling_reports_each_module_once():
     assert not missing.installed
     for report in ft.find_gil_reenabling(["_cffi_backend"]):
         if report.reenabled:
-            assert "global interpreter lock" in report.warning
+            assert any("global interpreter lock" in w for w in report.warnings)
 
 
 def test_free_threaded_candidates_are_free_threaded_and_unique():
@@ -213,3 +253,86 @@ def test_gil_option_on_a_free_threaded_python_switches_the_gil():
         on, off = ft.gil_option_probe(1, via=via, python=FT_PYTHON), ft.gil_option_probe(0, via=via, python=FT_PYTHON)
         assert on.started and on.gil_enabled is True and "GIL on" in on.describe()
         assert off.started and off.gil_enabled is False and "GIL off" in off.describe()
+
+
+# --- assignment 12: graded on what the learner's run recorded ---------------------------------
+
+SOLUTION_12 = Path(__file__).resolve().parent.parent / "solutions" / "12_free_threaded.ipynb"
+
+#: Right answers written unlike the solution (they must pass, as the wrong ones in tests/wrong_answers must fail).
+RIGHT_12 = {
+    # The GIL forced on for the baseline on either build, only 2 workers, the 2-thread run looked up, rounded by format.
+    "task1-answer": (
+        "base = ftl.kernel_standard_python()\n"
+        "on_standard = ftl.measure_scaling(base or ft, gil=1)\n"
+        "on_ft = ftl.measure_scaling(ft, max_workers=2) if ft is not None else None\n"
+        "two = next((r for r in on_ft.threads if r.workers == 2), None) if on_ft else None\n"
+        "ft_speedup = float(f'{on_ft.speedup(two):.2f}') if two else None\n"
+        "why = 'b'"
+    ),
+    # acquire/release with try/finally, an explicit read-add-write, 2 threads, both runs from one loop.
+    "task2-answer": (
+        "def increment(counter):\n"
+        "    counter.lock.acquire()\n"
+        "    try:\n"
+        "        counter.value = counter.value + 1\n"
+        "    finally:\n"
+        "        counter.lock.release()\n\n\n"
+        "target = ft if ft is not None else sys.executable\n"
+        "plain, locked = (\n"
+        "    isolated(races.racy_counter, variant=v, threads=2, iterations=n, python=target)\n"
+        "    for v, n in (('plain', 300_000), ('locked', 60_000))\n"
+        ")\n"
+        "lock_cost = round(plain.rate / locked.rate, 2)"
+    ),
+    # The culprit read off the state after the import rather than the `reenabled` summary.
+    "task3-answer": (
+        "reports = ftl.find_gil_reenabling(list(modules))\n"
+        "culprit = next((r.module for r in reports if r.gil_enabled and not r.gil_at_start), None)"
+    ),
+}
+
+
+def _run_assignment_12(answers: dict[str, str]) -> dict[str, str]:
+    """Run the solution with ``answers`` in place of its task cells: {grade_id: printed text}; fails on any error."""
+    nbformat = pytest.importorskip("nbformat")
+    notebook_client = pytest.importorskip("nbclient").NotebookClient
+    nb = nbformat.read(SOLUTION_12, as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        cell.source = answers.get(grade_id, cell.source)
+    client = notebook_client(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(SOLUTION_12.parent)}}
+    )
+    ran = client.execute()
+    return {
+        c.metadata["nbgrader"]["grade_id"]: "".join(o.get("text", "") for o in c.outputs)
+        for c in ran.cells
+        if c.cell_type == "code"
+    }
+
+
+def test_assignment_12_right_answers_written_differently_pass():
+    printed = _run_assignment_12(RIGHT_12)
+    for task in (1, 2, 3):
+        assert f"✔ Task {task} passed" in printed[f"task{task}-check"], printed
+
+
+@pytest.mark.skipif(environment.free_threaded_build(), reason="a free-threaded kernel is its own free-threaded Python")
+def test_assignment_12_grades_a_run_that_found_no_free_threaded_interpreter(monkeypatch, tmp_path):
+    # Hide every free-threaded interpreter the kernel could find (GIL_COURSE_PYTHON, PATH, $PYTHONS_DIR, pyenv):
+    # the learner's run records ft = None, and every check accepts the honest "not measurable here" answers.
+    monkeypatch.setenv(environment.OTHER_PYTHON_ENV, str(tmp_path / "no-such-python3.13t"))
+    monkeypatch.setenv(environment.PYTHONS_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
+    path = [
+        d
+        for d in os.environ.get("PATH", "").split(os.pathsep)
+        if not environment._named_in(Path(d), environment.FREE_THREADED_NAME)
+    ]
+    monkeypatch.setenv("PATH", os.pathsep.join(path))
+    assert environment.find_free_threaded_python() is None
+    printed = _run_assignment_12({})
+    assert "none found" in printed["setup"]
+    for task in (1, 2, 3):
+        assert f"✔ Task {task} passed" in printed[f"task{task}-check"], printed

@@ -16,8 +16,9 @@ see the same machine. Run it in a fresh process with the course's one call for t
     result = isolated(run_pipeline, {"fetch": "threads", "hash": "threads", "parse": "processes"})
     print(result.summary())
 
-:func:`gil_after_imports` answers the free-threaded build's first question, computed rather than
-assumed: does importing the modules a program needs switch the GIL back on, and which one did it?
+:func:`gil_after_imports` (from :mod:`utils.lessons.free_threaded`, re-exported here) answers the
+free-threaded build's first question, computed rather than assumed: does importing the modules a
+program needs switch the GIL back on, and which one did it?
 
 Importing this module starts nothing and changes no global state; every run has a timeout.
 """
@@ -25,22 +26,19 @@ Importing this module starts nothing and changes no global state; every run has 
 from __future__ import annotations
 
 import concurrent.futures as cf
-import json
 import math
-import statistics
-import subprocess
-import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from utils.engine import environment
 from utils.engine.echo import EchoServer
 from utils.engine.executors import stopping
-from utils.engine.timing import RepeatedRuns
+from utils.engine.timing import RepeatedRuns, median_and_spread
 from utils.engine.validation import check_count, check_seconds
 from utils.engine.workloads import echo, sha256
+from utils.lessons.free_threaded import ImportReport, gil_after_imports
 
 __all__ = [
     "STAGES",
@@ -128,7 +126,7 @@ class StageRun(RepeatedRuns):
 
 
 @dataclass
-class PipelineResult(RepeatedRuns):
+class PipelineResult(RepeatedRuns, environment.MadeOn):
     """The planned pipeline and its sequential baseline, measured in the same run.
 
     ``wall_times``/``cpu_times`` are the planned pipeline's totals per repeat, and
@@ -154,7 +152,7 @@ class PipelineResult(RepeatedRuns):
     @property
     def baseline_wall(self) -> float:
         """Median wall time of the sequential baseline (seconds)."""
-        return statistics.median(self.baseline_walls) if self.baseline_walls else math.nan
+        return median_and_spread(self.baseline_walls)[0]
 
     @property
     def speedup(self) -> float:
@@ -216,17 +214,7 @@ def run_pipeline(
     check_count("tasks", tasks, 1, 64)
     check_count("repeat", repeat, 1, 20)
     check_seconds("timeout", timeout)
-    info = environment.python_info()
-    result = PipelineResult(
-        plan=plan,
-        workers=workers,
-        tasks=tasks,
-        repeat=repeat,
-        python=info.version,
-        free_threaded=info.free_threaded_build,
-        gil_enabled=info.gil_enabled,
-        cpu_count=info.usable_cpus,
-    )
+    result = PipelineResult.made_on(environment.where_it_ran(), plan=plan, workers=workers, tasks=tasks, repeat=repeat)
     result.stages = [StageRun(stage, executor, tasks) for stage, executor in plan.items()]
     result.baseline_stages = [StageRun(stage, "sequential", tasks) for stage in STAGES]
     wanted = set(plan.values())
@@ -260,96 +248,3 @@ def run_pipeline(
                 walls.append(total_wall)
                 cpus.append(total_cpu)
     return result
-
-
-# --- is the GIL still off after the imports? ---------------------------------------------------
-
-
-@dataclass
-class ImportReport:
-    """What importing ``modules`` in order did to the GIL in a fresh interpreter."""
-
-    python: str
-    free_threaded: bool
-    modules: list[str]
-    gil_at_start: bool
-    gil_after: list[bool] = field(default_factory=list)
-    errors: dict[str, str] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def gil_enabled(self) -> bool:
-        """Whether the GIL was on after the last import."""
-        return self.gil_after[-1] if self.gil_after else self.gil_at_start
-
-    @property
-    def culprit(self) -> str | None:
-        """The first module whose import switched the GIL on (None if none did)."""
-        before = self.gil_at_start
-        for module, after in zip(self.modules, self.gil_after):
-            if after and not before:
-                return module
-            before = after
-        return None
-
-    def describe(self) -> str:
-        """One sentence about the imports and the GIL, every fact from the report."""
-        if not self.free_threaded:
-            return f"Python {self.python} is a standard build: its GIL is always on, whatever it imports."
-        if self.gil_at_start:
-            return f"Python {self.python} (free-threaded) started with the GIL on (PYTHON_GIL=1 or -X gil=1?)."
-        missing = f" ({', '.join(self.errors)} could not be imported)" if self.errors else ""
-        if self.culprit is None:
-            return (
-                f"Python {self.python} (free-threaded): the GIL stayed off after importing "
-                f"{', '.join(self.modules)}{missing}."
-            )
-        return f"Python {self.python} (free-threaded): importing {self.culprit} switched the GIL on{missing}."
-
-
-_PROBE = """
-import json, sys, sysconfig, warnings
-gil = lambda: bool(getattr(sys, "_is_gil_enabled", lambda: True)())
-report = {"gil_at_start": gil(), "gil_after": [], "errors": {}, "warnings": []}
-for name in json.loads(sys.argv[1]):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            __import__(name)
-        except Exception as exc:
-            report["errors"][name] = f"{type(exc).__name__}: {exc}"
-    report["warnings"] += [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
-    report["gil_after"].append(gil())
-print(json.dumps(report))
-"""
-
-
-def gil_after_imports(modules: Iterable[str], timeout: float = 60.0) -> ImportReport:
-    """Import ``modules`` in order in a fresh interpreter (this one's executable) and record the GIL after each.
-
-    On a free-threaded build (3.13+), an extension module that does not declare ``Py_mod_gil``
-    switches the GIL on when it is imported, with a ``RuntimeWarning`` (free-threading HOWTO; C API
-    ``Py_mod_gil``). Run it on the interpreter you care about: ``isolated(gil_after_imports, [...],
-    python=find_free_threaded_python())``. A module that cannot be imported is listed in ``errors``.
-    """
-    if isinstance(modules, str) or not isinstance(modules, Iterable):
-        raise TypeError("modules must be a list of module names, e.g. ['json', 'hashlib']")
-    names = list(modules)
-    if not names or not all(isinstance(n, str) and n and all(p.isidentifier() for p in n.split(".")) for n in names):
-        raise ValueError(f"modules must be a non-empty list of dotted module names, got {names!r}")
-    check_seconds("timeout", timeout)
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", _PROBE, json.dumps(names)],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise TimeoutError(f"importing {', '.join(names)} took longer than {timeout:g} s") from None
-    if done.returncode != 0 or not done.stdout.strip():
-        raise ValueError(f"the import probe failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}")
-    data = json.loads(done.stdout.strip().splitlines()[-1])
-    info = environment.python_info()
-    return ImportReport(python=info.version, free_threaded=info.free_threaded_build, modules=names, **data)

@@ -12,9 +12,9 @@ interpreter it is about, so the kernel's own threads stay out of the way:
   standard build of the same minor version (:func:`standard_python` finds one), alternating.
 - :func:`gil_option_probe` starts an interpreter with ``-X gil=N`` or ``PYTHON_GIL=N`` and reports
   whether it started and with the GIL on or off (a standard 3.13+ build refuses ``0``).
-- :func:`import_and_report` imports a module and reports ``sys._is_gil_enabled()`` before and after
-  and the ``RuntimeWarning``; :func:`find_gil_reenabling` tries it on every free-threaded interpreter
-  found, because only some have the extension installed.
+- :func:`gil_after_imports` imports modules and reports the GIL before and after each (an
+  :class:`ImportReport`, also lesson 13's); :func:`find_gil_reenabling` runs it on every
+  free-threaded interpreter found, because only some have the extension installed.
 
 Importing this module starts nothing and changes no global state; every run has a timeout.
 """
@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import importlib.util
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import warnings
@@ -40,6 +38,7 @@ from utils.engine import environment
 from utils.engine.executors import RunResult, run
 from utils.engine.isolation import PACKAGE_PARENT, isolated
 from utils.engine.plaindata import PlainData
+from utils.engine.timing import median_and_spread
 from utils.engine.validation import check_count, check_seconds
 from utils.engine.workloads import check_size, get_workload
 
@@ -47,14 +46,14 @@ __all__ = [
     "DEFAULT_SIZE",
     "GIL_SETTINGS",
     "CostComparison",
-    "GilImport",
     "GilProbe",
+    "ImportReport",
     "Scaling",
     "find_gil_reenabling",
     "free_threaded_candidates",
+    "gil_after_imports",
     "gil_environment",
     "gil_option_probe",
-    "import_and_report",
     "kernel_standard_python",
     "measure_scaling",
     "plot_scaling_by_build",
@@ -64,10 +63,8 @@ __all__ = [
     "standard_python",
 ]
 
-#: Countdown iterations per task: about 0.1-0.2 s on one CPU, so a lesson's runs stay short.
-DEFAULT_SIZE = 2_000_000
-#: Most threads :func:`measure_scaling` tries (a lesson must stay under a minute).
-MAX_SCALING_WORKERS = 8
+#: Countdown iterations per task (about 0.1-0.2 s on one CPU), and the most threads :func:`measure_scaling` tries.
+DEFAULT_SIZE, MAX_SCALING_WORKERS = 2_000_000, 8
 #: How a worker's GIL was set: by the build's default, or forced with ``PYTHON_GIL``.
 GIL_SETTINGS = {None: "build default", 0: "PYTHON_GIL=0", 1: "PYTHON_GIL=1"}
 #: Extensions tried by :func:`find_gil_reenabling`: cffi's backend did not declare ``Py_mod_gil``
@@ -98,8 +95,7 @@ def _check_gil(gil: Any) -> int | None:
 def gil_environment(gil: int | None) -> dict[str, str | None]:
     """The worker environment for ``PYTHON_GIL=gil`` (None: the variable removed), for ``isolated(..., env=...)``.
 
-    ``PYTHON_GIL`` is read by an interpreter at start-up only (3.13+, free-threading HOWTO): it
-    changes nothing in the running kernel, only in the worker started with it.
+    ``PYTHON_GIL`` is read at start-up only (3.13+, free-threading HOWTO): it changes only the worker.
     """
     gil = _check_gil(gil)
     return {"PYTHON_GIL": None if gil is None else str(gil)}
@@ -183,9 +179,8 @@ def measure_scaling(
 ) -> Scaling:
     """:func:`scaling_here` in a fresh process on ``python`` (default: this interpreter).
 
-    ``max_workers`` defaults to the usable CPUs (at least 2, at most 8). ``gil`` 0 or 1 starts the
-    worker with ``PYTHON_GIL`` set (a standard 3.13+ build refuses 0 and the run fails with a
-    clear error); None leaves the build's default.
+    ``max_workers`` defaults to the usable CPUs (2 to 8). ``gil`` 0 or 1 starts the worker with
+    ``PYTHON_GIL`` set (a standard 3.13+ build refuses 0: a clear error); None: the build's default.
     """
     python, gil = _check_python(python), _check_gil(gil)
     if max_workers is None:
@@ -232,8 +227,7 @@ def standard_python(minor: str) -> str | None:
     """A standard (GIL) CPython of version ``minor`` (e.g. ``"3.13"``) found on this machine, or None.
 
     Looks for ``python3.N`` on PATH, in ``$PYTHONS_DIR/bin`` and in pyenv's versions, probing each
-    (:func:`utils.engine.environment.probe_python`) so that the path returned really is a standard
-    build of that version.
+    (:func:`utils.engine.environment.probe_python`): what it returns really is that build.
     """
     if not isinstance(minor, str) or not re.fullmatch(r"3\.\d+", minor):
         raise ValueError(f"minor must look like '3.13', got {minor!r}")
@@ -254,8 +248,7 @@ def standard_python(minor: str) -> str | None:
 def kernel_standard_python() -> str | None:
     """This interpreter if it is a standard build, else a standard build of its minor version, or None.
 
-    The "standard build" line of the lesson's plots: on a free-threaded kernel (``python3.13t``) it
-    is a ``python3.13`` found by :func:`standard_python`.
+    On a free-threaded kernel (``python3.13t``) it is a ``python3.13`` found by :func:`standard_python`.
     """
     if not environment.free_threaded_build():
         return sys.executable
@@ -278,14 +271,14 @@ class CostComparison(PlainData):
         """How much slower the free-threaded build was: median wall / median wall - 1 (0.25 = 25%)."""
         if not self.measured:
             return float("nan")
-        return statistics.median(self.free_threaded_walls) / statistics.median(self.standard_walls) - 1
+        return median_and_spread(self.free_threaded_walls)[0] / median_and_spread(self.standard_walls)[0] - 1
 
     def describe(self) -> str:
         if not self.measured:
             return f"Single-thread cost not measured: {self.reason}"
         return (
-            f"one thread, same work: {self.free_threaded}t median {statistics.median(self.free_threaded_walls):.3f} s, "
-            f"{self.standard} median {statistics.median(self.standard_walls):.3f} s over "
+            f"one thread, same work: {self.free_threaded}t median {median_and_spread(self.free_threaded_walls)[0]:.3f} s, "
+            f"{self.standard} median {median_and_spread(self.standard_walls)[0]:.3f} s over "
             f"{len(self.standard_walls)} alternating rounds: the free-threaded build was "
             f"{self.overhead:+.0%} {'slower' if self.overhead >= 0 else 'faster'}"
         )
@@ -303,9 +296,8 @@ def single_thread_cost(
     """Time ``workload`` on one thread on ``python`` (free-threaded) and ``standard``, alternating rounds.
 
     ``standard`` defaults to :func:`standard_python` of the same minor version; if there is none,
-    the result has ``measured=False`` and says why (then quote the documented figure instead).
-    Each round runs the work once on each interpreter, each time in a fresh worker; the medians
-    over the rounds are compared.
+    the result has ``measured=False`` and says why (then quote the documented figure instead). Each
+    round runs the work once on each, in a fresh worker; the medians over the rounds are compared.
     """
     python = _check_python(python)
     if python is None:
@@ -324,20 +316,10 @@ def single_thread_cost(
     if other is None or other.free_threaded:
         raise ValueError(f"standard={standard!r} is not a standard CPython")
     cost.standard = other.version
+    each = {"size": size, "repeat": 1, "timeout": timeout, "env": gil_environment(None)}
     for _ in range(rounds):
         for path, walls in ((python, cost.free_threaded_walls), (standard, cost.standard_walls)):
-            result = isolated(
-                run,
-                workload,
-                "sequential",
-                1,
-                size=size,
-                repeat=1,
-                python=path,
-                timeout=timeout,
-                env=gil_environment(None),
-            )
-            walls.append(result.wall)
+            walls.append(isolated(run, workload, "sequential", 1, **each, python=path).wall)
     cost.measured = True
     return cost
 
@@ -370,10 +352,9 @@ _GIL_REPORT = "import sys; f = getattr(sys, '_is_gil_enabled', None); print('non
 def gil_option_probe(gil: int, *, via: str = "option", python: str | None = None, timeout: float = 30.0) -> GilProbe:
     """Start ``python`` (default: this interpreter) with the GIL forced off (0) or on (1); report the outcome.
 
-    ``via="option"`` passes ``-X gil=N`` on the command line, ``via="env"`` sets ``PYTHON_GIL=N``
-    (both 3.13+, free-threading HOWTO). A standard 3.13+ build refuses ``0`` with a fatal error;
-    before 3.13 the option is unknown and ignored (it only lands in ``sys._xoptions``).
-    ``gil_enabled`` is None when the interpreter has no ``sys._is_gil_enabled`` (before 3.13).
+    ``via="option"`` passes ``-X gil=N``, ``via="env"`` sets ``PYTHON_GIL=N`` (both 3.13+, free-threading
+    HOWTO). A standard 3.13+ build refuses ``0`` with a fatal error; before 3.13 the option is ignored
+    (it only lands in ``sys._xoptions``) and ``gil_enabled`` is None (no ``sys._is_gil_enabled``).
     """
     if isinstance(gil, bool) or gil not in (0, 1):
         raise ValueError(f"gil must be 0 or 1, got {gil!r}")
@@ -384,12 +365,8 @@ def gil_option_probe(gil: int, *, via: str = "option", python: str | None = None
     if not isinstance(interpreter, str) or not os.path.isfile(interpreter):
         raise ValueError(f"python={interpreter!r} is not an executable file")
     env = {k: v for k, v in os.environ.items() if k != "PYTHON_GIL"}
-    command = [interpreter]
-    if via == "option":
-        command += ["-X", f"gil={gil}"]
-    else:
-        env["PYTHON_GIL"] = str(gil)
-    command += ["-c", _GIL_REPORT]
+    env.update({"PYTHON_GIL": str(gil)} if via == "env" else {})
+    command = [interpreter, *(["-X", f"gil={gil}"] if via == "option" else []), "-c", _GIL_REPORT]
     try:
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -414,60 +391,91 @@ def _last_error_line(stderr: str) -> str:
 
 
 @dataclass
-class GilImport(PlainData):
-    """What importing ``module`` did to the GIL of a fresh interpreter (plain data)."""
+class ImportReport(PlainData, environment.MadeOn):
+    """What importing ``modules``, in order, did to the GIL of a fresh interpreter (plain data)."""
 
-    module: str
+    modules: list[str]
     python: str = ""
     free_threaded: bool = False
-    installed: bool = False
-    before: bool = True
-    after: bool = True
-    warning: str = ""
+    gil_at_start: bool = True
+    gil_after: list[bool] = field(default_factory=list)  # the GIL after each import, in order
+    errors: dict[str, str] = field(default_factory=dict)  # module -> why it could not be imported
+    warnings: list[str] = field(default_factory=list)  # the RuntimeWarnings about the GIL
     interpreter: str = ""  # where it ran, as :func:`shown_path` shows it
 
     @property
+    def module(self) -> str:  # the only one, in a report of :func:`find_gil_reenabling`
+        return self.modules[0]
+
+    @property
+    def installed(self) -> bool:  # every module could be imported
+        return not self.errors
+
+    @property
+    def gil_enabled(self) -> bool:
+        """Whether the GIL was on after the last import."""
+        return self.gil_after[-1] if self.gil_after else self.gil_at_start
+
+    @property
+    def culprit(self) -> str | None:
+        """The first module whose import switched the GIL on (None if none did)."""
+        before = self.gil_at_start
+        for module, after in zip(self.modules, self.gil_after):
+            if after and not before:
+                return module
+            before = after
+        return None
+
+    @property
     def reenabled(self) -> bool:
-        return self.installed and not self.before and self.after
+        return self.culprit is not None
 
     def describe(self) -> str:
+        """One line per import: the GIL before and after it, then any RuntimeWarning; every fact from the report."""
         where = f"Python {self.python}{'t' if self.free_threaded else ''}"
         where += f" ({self.interpreter})" if self.interpreter else ""
-        if not self.installed:
-            return f"{where}: {self.module} is not installed there"
-        gil = {True: "on", False: "off"}
-        text = f"{where}: GIL {gil[self.before]} before `import {self.module}`, {gil[self.after]} after"
-        return text + (f"\n  RuntimeWarning: {self.warning}" if self.warning else "")
+        gil, before, lines = {True: "on", False: "off"}, self.gil_at_start, []
+        for module, after in zip(self.modules, self.gil_after):
+            if module in self.errors:
+                lines.append(f"{where}: {module} could not be imported ({self.errors[module]})")
+            else:
+                lines.append(f"{where}: GIL {gil[before]} before `import {module}`, {gil[after]} after")
+            before = after
+        return "\n".join(lines + [f"  RuntimeWarning: {w}" for w in self.warnings])
 
 
-def import_and_report(module: str) -> GilImport:
-    """Import ``module`` here and report the GIL before and after, and any RuntimeWarning about it.
+def gil_after_imports(modules: Sequence[str]) -> ImportReport:
+    """Import ``modules`` in order in this process and record ``sys._is_gil_enabled()`` before and after each.
 
-    Meant for a fresh worker (:func:`find_gil_reenabling`): once an import has switched the GIL on,
-    it stays on in that process.
+    On a free-threaded build (3.13+) an extension that does not declare ``Py_mod_gil`` switches the
+    GIL on for good, with a ``RuntimeWarning`` (free-threading HOWTO; C API ``Py_mod_gil``): run it
+    in a fresh worker, ``isolated(gil_after_imports, [...], python=find_free_threaded_python())``.
     """
-    if not isinstance(module, str) or not re.fullmatch(r"[A-Za-z_][\w.]*", module):
-        raise ValueError(f"module must be a module name, got {module!r}")
-    report = GilImport(module, ".".join(map(str, sys.version_info[:3])), environment.free_threaded_build())
-    report.before = environment.gil_enabled()
-    if importlib.util.find_spec(module.split(".")[0]) is None:
-        return report
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        importlib.import_module(module)
-    report.installed, report.after = True, environment.gil_enabled()
-    gil_warnings = [str(w.message) for w in caught if "global interpreter lock" in str(w.message)]
-    report.warning = gil_warnings[0] if gil_warnings else ""
+    if isinstance(modules, str) or not isinstance(modules, Sequence):
+        raise TypeError("modules must be a list of module names, e.g. ['json', 'hashlib']")
+    names = list(modules)
+    if not names or not all(isinstance(n, str) and re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", n) for n in names):
+        raise ValueError(f"modules must be a non-empty list of dotted module names, got {names!r}")
+    where = environment.where_it_ran()
+    report = ImportReport.made_on(where, modules=names, gil_at_start=where.gil_enabled)
+    for name in names:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                importlib.import_module(name)
+            except Exception as exc:  # ImportError, or an error the module raised while importing
+                report.errors[name] = f"{type(exc).__name__}: {exc}"
+        report.warnings += [str(w.message) for w in caught if "global interpreter lock" in str(w.message)]
+        report.gil_after.append(environment.gil_enabled())
     return report
 
 
 def free_threaded_candidates() -> list[str]:
     """Every free-threaded interpreter found, then the course's own free-threaded test venvs.
 
-    :func:`utils.engine.environment.free_threaded_pythons` first; then ``.venvs/py*t/bin/python``
-    in this checkout (made by ``make matrix``), which have the course's requirements installed, so
-    that an extension such as ``_cffi_backend`` may be importable there when it is not elsewhere.
-    Each is probed; the same file is listed once.
+    :func:`utils.engine.environment.free_threaded_pythons`, then ``.venvs/py*t/bin/python`` (made
+    by ``make matrix``, with the course's requirements, so ``_cffi_backend`` may be importable
+    there). Each is probed; the same file is listed once.
     """
     paths = [p.path for p in environment.free_threaded_pythons()]
     venvs = Path(PACKAGE_PARENT) / ".venvs"
@@ -485,11 +493,10 @@ def free_threaded_candidates() -> list[str]:
 
 def find_gil_reenabling(
     modules: Sequence[str] = GIL_SUSPECTS, pythons: Sequence[str] | None = None, *, timeout: float = 60.0
-) -> list[GilImport]:
-    """:func:`import_and_report` for each module, on the first free-threaded interpreter that has it.
+) -> list[ImportReport]:
+    """:func:`gil_after_imports` of each module alone, in a fresh worker, on the first free-threaded interpreter that has it.
 
-    ``pythons`` defaults to every free-threaded interpreter found
-    (:func:`free_threaded_candidates`). A module installed on none of them is
+    ``pythons`` defaults to :func:`free_threaded_candidates`. A module installed on none of them is
     reported once, ``installed=False``, from the first; with no free-threaded interpreter the list
     is empty. ``PYTHON_GIL`` is unset for the workers, so the build's default applies.
     """
@@ -498,14 +505,14 @@ def find_gil_reenabling(
     if pythons is None:
         pythons = free_threaded_candidates()
     pythons = [p for p in pythons if _check_python(p)]
-    reports: list[GilImport] = []
+    reports: list[ImportReport] = []
     unset = gil_environment(None)  # each build's own default
     for module in modules:
-        tried = [isolated(import_and_report, module, python=p, timeout=timeout, env=unset) for p in pythons[:1]]
+        tried = [isolated(gil_after_imports, [module], python=p, timeout=timeout, env=unset) for p in pythons[:1]]
         for python in pythons[1:]:
             if tried[-1].installed:
                 break
-            tried.append(isolated(import_and_report, module, python=python, timeout=timeout, env=unset))
+            tried.append(isolated(gil_after_imports, [module], python=python, timeout=timeout, env=unset))
         for report, python in zip(tried, pythons[: len(tried)], strict=True):
             report.interpreter = shown_path(python)
         installed = [r for r in tried if r.installed]
