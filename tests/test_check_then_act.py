@@ -1,7 +1,16 @@
+import threading
+import time
+
 import pytest
 
 from utils.engine.isolation import isolated
-from utils.lessons.check_then_act import INSERT_METHODS, CheckThenActResult, check_then_insert, lazy_init_race
+from utils.lessons.check_then_act import (
+    INSERT_METHODS,
+    CheckThenActResult,
+    SlowLookups,
+    check_then_insert,
+    lazy_init_race,
+)
 
 
 def test_lazy_init_creates_duplicates_without_a_lock():
@@ -45,3 +54,37 @@ def test_check_then_act_rejects_bad_arguments(func, kwargs, error):
 def test_check_then_act_timeout():
     with pytest.raises(TimeoutError):
         lazy_init_race(threads=2, trials=100, pause=0.05, timeout=0.2)
+
+
+def test_slow_lookups_answer_late_but_like_a_dict():
+    groups = SlowLookups({"a": [1]}, pause=0.02)
+    start = time.perf_counter()
+    assert "a" in groups and "b" not in groups and groups.get("b") is None
+    with pytest.raises(KeyError):
+        groups["b"]
+    assert time.perf_counter() - start >= 4 * 0.02 * 0.9  # four lookups, each waited
+    assert groups["a"] == [1] and groups.setdefault("c", []) == [] and sorted(groups) == ["a", "c"]
+    assert isinstance(groups, dict) and groups == {"a": [1], "c": []}
+    for bad, error in ((-1, ValueError), ("0.1", TypeError)):
+        with pytest.raises(error):
+            SlowLookups(pause=bad)
+
+
+def test_slow_lookups_make_a_check_outside_the_lock_go_stale():
+    # The check outside the lock, the insert inside it without a second look: with slow lookups both
+    # threads are told "missing", by design, and the second bucket replaces the first.
+    groups, lock, barrier = SlowLookups(pause=0.01), threading.Lock(), threading.Barrier(2)
+
+    def file(item):
+        barrier.wait(5)
+        if "key" not in groups:
+            with lock:
+                groups["key"] = []
+        groups["key"].append(item)
+
+    threads = [threading.Thread(target=file, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    assert len(groups["key"]) == 1

@@ -8,6 +8,9 @@ between. Two classic cases, each with its fixes:
 - :func:`check_then_insert`: ``if key not in groups: groups[key] = new_bucket()`` overwrites a bucket
   another thread stored and filled meanwhile (fixes: a lock, or ``dict.setdefault``).
 
+:class:`SlowLookups` is a dict for assignment 05's checks whose lookups are slow, so that a check
+made outside a lock is stale by the time its thread acts on it.
+
 The slow steps wait with ``time.sleep``, which releases the GIL (``Modules/timemodule.c``), as real
 I/O does: that makes the window wide enough to show on every run, on every CPython 3.10-3.15 and on
 free-threaded builds. The threads run through :func:`utils.engine.counters.run_threads` (a barrier,
@@ -30,6 +33,7 @@ __all__ = [
     "INSERT_METHODS",
     "CheckThenActResult",
     "LazyResource",
+    "SlowLookups",
     "check_then_insert",
     "lazy_init_race",
     "new_bucket",
@@ -117,6 +121,35 @@ def lazy_init_race(
         created += resource.created
         bad += resource.created > 1
     return CheckThenActResult("instances created", "locked" if locked else "check", trials, trials, created, bad)
+
+
+class SlowLookups(dict):
+    """A dict whose lookups wait: ``key in d``, ``d.get(key)`` and ``d[key]`` on a missing key take ``pause`` s.
+
+    Each waits (``time.sleep``, which releases the GIL) after it has looked and before it answers,
+    so a thread that checks for a key outside a lock and then acts is answered with what was true
+    ``pause`` seconds ago: another thread that checked at the same time has been told the same,
+    and both act. Under one lock the wait only slows things down. Everything else, ``setdefault``
+    included (one dict operation), is a plain ``dict``'s.
+    """
+
+    def __init__(self, items: object = (), *, pause: float = 0.0001) -> None:
+        super().__init__(items)  # type: ignore[call-overload]
+        self.pause = check_seconds("pause", pause, 0.0, 0.1, allow_low=True)
+
+    def __contains__(self, key: object) -> bool:
+        found = super().__contains__(key)
+        time.sleep(self.pause)
+        return found
+
+    def get(self, key: object, default: object = None) -> object:
+        value = super().get(key, default)
+        time.sleep(self.pause)
+        return value
+
+    def __missing__(self, key: object) -> object:
+        time.sleep(self.pause)
+        raise KeyError(key)
 
 
 def new_bucket(pause: float) -> list:

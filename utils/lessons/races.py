@@ -34,9 +34,7 @@ global state.
 from __future__ import annotations
 
 import contextlib
-import platform
 import queue
-import statistics
 import sys
 import threading
 from collections.abc import Callable
@@ -48,9 +46,12 @@ from utils.engine.bytecode import ITEM, between
 from utils.engine.counters import Counter, add_in_place, add_through_call, add_under_lock, count_in_threads
 from utils.engine.isolation import isolated
 from utils.engine.plaindata import PlainData
+from utils.engine.timing import median_and_spread
 from utils.engine.validation import check_count, check_seconds
 
 __all__ = [
+    "LOSES_UPDATES_WITHOUT_GIL",
+    "LOSES_UPDATES_WITH_GIL",
     "VARIANTS",
     "RaceExplorer",
     "RaceResult",
@@ -76,6 +77,31 @@ VARIANTS: dict[str, str] = {
 }
 #: Variants that protect the shared value: they never lose an update.
 SAFE_VARIANTS = ("locked", "queue", "confined")
+#: Whether a variant loses updates (on every run, at the lesson's sizes) on a standard CPython 3.10-3.15
+#: build, the GIL on: only where a call sits between the read and the write (bpo-29988). The lesson
+#: measures it, tests/test_races.py checks it, and assignment 05's Task 1 is graded against it.
+LOSES_UPDATES_WITH_GIL: dict[str, bool] = {
+    "plain": False,
+    "call": True,
+    "locked": False,
+    "queue": False,
+    "confined": False,
+    "append": False,  # one C call (Python FAQ, "What kinds of global value mutation are thread-safe?")
+    "dict": False,
+    "dict_pyhash": True,  # the key's __hash__ is a Python call inside counts[key] += 1
+}
+#: The same on a free-threaded build with the GIL off (3.13t, 3.14t; PEP 703): every unprotected
+#: read-modify-write loses updates; single operations on built-in objects keep theirs (per-object locks).
+#: ``dict`` (an int key) is left out: it usually loses updates without the GIL, but not on every run.
+LOSES_UPDATES_WITHOUT_GIL: dict[str, bool] = {
+    "plain": True,
+    "call": True,
+    "locked": False,
+    "queue": False,
+    "confined": False,
+    "append": False,
+    "dict_pyhash": True,
+}
 #: Iterations per thread that make the ``call`` race show on every run: about 25 switch
 #: intervals of 5 ms even on the fastest interpreter measured (3.11), see the lesson.
 DEFAULT_ITERATIONS = 2_000_000
@@ -158,8 +184,8 @@ def read_write_window(kernel: Callable[..., Any]) -> list[str]:
 
 
 @dataclass(frozen=True)
-class RaceResult(PlainData):
-    """What :func:`racy_counter` counted against what it should have counted."""
+class RaceResult(PlainData, environment.MadeOn):
+    """What :func:`racy_counter` counted against what it should have counted, and where it ran."""
 
     variant: str
     threads: int
@@ -264,16 +290,15 @@ def racy_counter(
             helpers=helpers,
             name=f"racy_counter({variant!r})",
         )
-    return RaceResult(
-        variant,
-        threads,
-        iterations,
-        tally.expected,
-        tally.actual,
-        tally.seconds,
-        interval,
-        platform.python_version(),
-        environment.gil_enabled(),
+    return RaceResult.made_on(
+        environment.where_it_ran(),
+        variant=variant,
+        threads=threads,
+        iterations=iterations,
+        expected=tally.expected,
+        actual=tally.actual,
+        seconds=tally.seconds,
+        switch_interval=interval,
     )
 
 
@@ -283,23 +308,29 @@ QUEUE_SCALE = 10
 
 
 @dataclass(frozen=True)
-class RateRow(PlainData):
-    """Increments per second of one variant at one thread count: median and spread of repeats."""
+class RateRow(PlainData, environment.MadeOn):
+    """Increments per second of one variant at one thread count: median and spread of repeats.
+
+    ``python`` and ``gil_enabled`` say where the repeats ran (:func:`utils.engine.environment.where_it_ran`).
+    """
 
     variant: str
     threads: int
     iterations: int
     rates: tuple[float, ...]
     lost_max: int
+    python: str = ""
+    gil_enabled: bool = True
 
     @property
     def rate(self) -> float:
-        return statistics.median(self.rates)
+        """The median of the repeats' rates (:func:`utils.engine.timing.median_and_spread`)."""
+        return median_and_spread(self.rates)[0]
 
     @property
     def spread(self) -> float:
-        """(fastest - slowest) / median: how much the repeats disagreed (0.1 = 10 %)."""
-        return (max(self.rates) - min(self.rates)) / self.rate if len(self.rates) > 1 else 0.0
+        """(fastest - slowest) / median: how much the repeats disagreed (0.1 = 10 %; 0.0 for one repeat)."""
+        return median_and_spread(self.rates)[1]
 
 
 def measure_rates(
@@ -331,7 +362,16 @@ def measure_rates(
         n = iterations // QUEUE_SCALE if variant == "queue" else iterations
         for count in threads:
             runs = [racy_counter(variant, count, n, timeout=timeout) for _ in range(repeat)]
-            rows.append(RateRow(variant, count, n, tuple(r.rate for r in runs), max(r.lost for r in runs)))
+            rows.append(
+                RateRow.made_on(
+                    environment.where_it_ran(),
+                    variant=variant,
+                    threads=count,
+                    iterations=n,
+                    rates=tuple(r.rate for r in runs),
+                    lost_max=max(r.lost for r in runs),
+                )
+            )
     return rows
 
 
