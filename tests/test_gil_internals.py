@@ -6,24 +6,22 @@ import gc
 import json
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
 from utils.engine.bytecode import read_modify_write
-from utils.engine.environment import free_threaded_build
+from utils.engine.counters import Counter, add_in_place, add_one, add_through_call, increment
+from utils.engine.environment import free_threaded_build, where_it_ran
 from utils.engine.isolation import isolated
 from utils.lessons.gil_internals import (
+    LOOPS,
     CheckPoints,
-    Counter,
-    add_in_place,
-    add_through_call,
     add_with_garbage,
     call_instructions,
     checkpoints_of,
     collection_points,
     eval_breaker_checkpoints,
-    increment,
-    plus_one,
 )
 
 #: 3.10 has no specialising interpreter, and the free-threaded 3.13 build disables it (gh-115999):
@@ -36,7 +34,8 @@ def test_the_lesson_loops_are_read_modify_writes():
     assert [s.role for s in read_modify_write(increment, "value")] == ["load", "add", "store"]
     assert [s.role for s in read_modify_write(add_through_call, "value")] == ["load", "store"]
     assert [s.role for s in read_modify_write(add_in_place, "value")] == ["load", "add", "store"]
-    assert read_modify_write(plus_one, "value") == []  # never stores "value"
+    assert read_modify_write(add_one, "value") == []  # never stores "value"
+    assert LOOPS["add_in_place"] is add_in_place and LOOPS["add_through_call"] is add_through_call  # one kit
 
 
 def test_checks_never_fall_inside_a_plain_increment_but_do_inside_a_call():
@@ -48,7 +47,7 @@ def test_checks_never_fall_inside_a_plain_increment_but_do_inside_a_call():
     assert sum(plain.by_instruction.values()) == plain.total
     backward = "JUMP_ABSOLUTE" if sys.version_info < (3, 11) else "JUMP_BACKWARD"
     assert backward in plain.instructions("add_in_place")
-    assert called.instructions("plus_one")  # the callee's start is a check point on every version
+    assert called.instructions("add_one")  # the callee's start is a check point on every version
 
 
 def test_a_c_call_inside_is_a_check_point_except_for_fast_paths():
@@ -60,6 +59,16 @@ def test_a_c_call_inside_is_a_check_point_except_for_fast_paths():
         assert length.inside > 0  # 3.10: after every CALL_FUNCTION; 3.13t: the generic CALL checks
     else:
         assert length.inside == 0  # the specialised len() call skips the check (measured on 3.11-3.15)
+
+
+def test_the_loops_with_a_check_inside_follow_the_rule_assignment_03_grades():
+    """Assignment 03, Task 1 fixes its truth per named Python (standard 3.12: no fast-path check; free-threaded
+    3.13: generic calls): this is the rule it follows, measured on whichever Python of the matrix runs the tests."""
+    measured = {name: isolated(eval_breaker_checkpoints, name, iterations=1_000_000) for name in LOOPS}
+    inside = {name for name, spots in measured.items() if spots.inside > 0}
+    assert inside == {"add_through_call", "add_abs"} | ({"add_len"} if CALLS_ARE_GENERIC else set()), measured
+    here = where_it_ran()
+    assert all((s.python, s.free_threaded) == (here.python, here.free_threaded) for s in measured.values())
 
 
 def add_isinstance(counter, n):
@@ -174,3 +183,56 @@ def test_checkpoints_in_a_fresh_process_round_trip():
     assert CheckPoints.from_dict(json.loads(json.dumps(spots.to_dict()))) == spots
     with pytest.raises(TypeError):
         CheckPoints.from_dict([1, 2])
+
+
+# Assignment 03: its checks run here as plain Python (no kernel), so that the matrix runs them on every Python.
+SOLUTION_03 = Path(__file__).resolve().parents[1] / "solutions" / "03_inside_the_gil.ipynb"
+
+
+def _assignment_03_cells() -> dict[str, str]:
+    cells = json.loads(SOLUTION_03.read_text(encoding="utf-8"))["cells"]
+    return {c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"]) for c in cells if c["cell_type"] == "code"}
+
+
+def _run_03(*grade_ids: str, answers: dict[str, str]) -> dict:
+    cells, namespace = _assignment_03_cells(), {"__name__": "__main__"}
+    for grade_id in ("setup", *grade_ids):
+        exec(compile(answers.get(grade_id, cells[grade_id]), grade_id, "exec"), namespace)
+    return namespace
+
+
+RIGHT_03 = {
+    # The same sets, built from what the loops have in common.
+    "task1-answer": 'calls_that_check = {"add_through_call", "add_abs"}\n'
+    "inside_312 = set(calls_that_check)\n"
+    'inside_313t = calls_that_check | {"add_len"}  # 3.13t does not specialise len() (gh-115999)',
+    # An iterator walk instead of indices.
+    "task2-answer": "def between(func, name):\n"
+    "    instructions = iter(dis.get_instructions(func))\n"
+    "    for instruction in instructions:\n"
+    '        if instruction.opname.startswith("LOAD_") and instruction.argval == name:\n'
+    "            window = []\n"
+    "            for later in instructions:\n"
+    '                if later.opname.startswith("STORE_") and later.argval == name:\n'
+    "                    return window\n"
+    "                window.append(later.opname)\n"
+    "            break\n"
+    '    raise ValueError(f"no load of {name!r} followed by a store")',
+}
+
+
+def test_assignment_03_task1_has_the_same_truth_on_every_python(capsys):
+    """Task 1 names its Pythons: the solution and a differently written answer pass, and a wrong one fails, with
+    the same messages here as on every other Python of the matrix (no measurement in the graded path)."""
+    for answers in ({}, {"task1-answer": RIGHT_03["task1-answer"]}):
+        _run_03("task1-answer", "task1-check", answers=answers)
+        assert "✔ Task 1 passed" in capsys.readouterr().out
+    wrong = {"task1-answer": 'inside_312 = inside_313t = {"add_through_call", "add_abs"}'}
+    with pytest.raises(AssertionError, match="1 of the 4 loops") as first:
+        _run_03("task1-answer", "task1-check", answers=wrong)
+    assert "add_len" not in str(first.value)  # the first wrong try names no loop and no answer
+
+
+def test_assignment_03_task2_accepts_a_differently_written_between(capsys):
+    _run_03("task2-setup", "task2-answer", "task2-check", answers={"task2-answer": RIGHT_03["task2-answer"]})
+    assert "✔ Task 2 passed" in capsys.readouterr().out

@@ -2,10 +2,12 @@
 
 Three things live here:
 
-- Small functions to disassemble: :func:`increment` (``counter.value += 1``) and the loops in
-  :data:`LOOPS` (:func:`add_in_place`, :func:`add_through_call`, :func:`add_abs`, :func:`add_len`).
-  :func:`utils.engine.bytecode.read_modify_write` (re-exported here) finds, in a function's bytecode,
-  the separate instructions that load, add and store one name.
+- Small functions to disassemble: the loops in :data:`LOOPS`. :func:`add_in_place` and
+  :func:`add_through_call` (``counter.value = add_one(counter.value)``), like :class:`Counter` and
+  :func:`increment`, are the course's race-counter kit in :mod:`utils.engine.counters`; this lesson
+  adds :func:`add_abs` and :func:`add_len` (a C call inside the read-modify-write) and
+  :func:`add_with_garbage`. :func:`utils.engine.bytecode.read_modify_write` finds, in a function's
+  bytecode, the separate instructions that load, add and store one name.
 - :func:`eval_breaker_checkpoints`: *asks* CPython where it checks its "eval breaker", the flag
   that makes the running thread stop for pending work. A timer signal arrives every
   ``interval`` seconds; the C signal handler only sets the flag, and the Python handler runs at
@@ -25,10 +27,11 @@ Three things live here:
 How the switch interval shapes the threads' turns (hand-overs, sweeps, the explorer panel) is in
 :mod:`utils.lessons.switching`.
 
-    steps = read_modify_write(increment, "value")       # [Step(role="load", ...), ...]
+    steps = read_modify_write(counters.increment, "value")   # utils.engine.bytecode: [Step("load", ...), ...]
     spots = isolated(eval_breaker_checkpoints, "add_in_place")   # in a fresh process
     spots.inside, spots.by_instruction                   # 0, {"add_in_place:JUMP_BACKWARD": 250}
     isolated(collection_points).by_instruction          # {"add_with_garbage:JUMP_BACKWARD": 96} on 3.12+
+    spots.python, spots.free_threaded                    # "3.12.1", False: the Python that ran the loop
 """
 
 from __future__ import annotations
@@ -44,7 +47,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from utils.engine.bytecode import Step, read_modify_write  # noqa: F401 (Step: re-exported for lesson 03)
+from utils.engine.bytecode import read_modify_write
+from utils.engine.counters import Counter, add_in_place, add_one, add_through_call
+from utils.engine.environment import MadeOn, where_it_ran
 from utils.engine.plaindata import PlainData
 from utils.engine.validation import check_count, check_seconds
 
@@ -54,35 +59,6 @@ DEFAULT_ITERATIONS = 2_000_000
 GC_ITERATIONS = 200_000
 #: Iterations a loop runs before it is measured, enough for the specialising interpreter (3.11+) to specialise it.
 WARMUP = 1_000
-
-
-class Counter:
-    """An object with one attribute, ``value``, for read-modify-write demonstrations."""
-
-    def __init__(self, value: int = 0) -> None:
-        self.value = value
-
-
-def increment(counter: Counter) -> None:
-    """Add one to ``counter.value``: one line, several bytecode instructions."""
-    counter.value += 1
-
-
-def plus_one(x: int) -> int:
-    """Return ``x + 1`` (a Python function, so calling it is a call)."""
-    return x + 1
-
-
-def add_in_place(counter: Counter, n: int) -> None:
-    """``counter.value += 1``, ``n`` times."""
-    for _ in range(n):
-        counter.value += 1
-
-
-def add_through_call(counter: Counter, n: int) -> None:
-    """The same increments, with a function call between the load and the store."""
-    for _ in range(n):
-        counter.value = plus_one(counter.value)
 
 
 def add_abs(counter: Counter, n: int) -> None:
@@ -115,8 +91,8 @@ LOOPS: dict[str, Callable[[Counter, int], None]] = {
 
 
 @dataclass
-class CheckPoints(PlainData):
-    """Where pending work (here: a timer signal's handler) ran while a loop executed."""
+class CheckPoints(PlainData, MadeOn):
+    """Where pending work (here: a timer signal's handler) ran while a loop executed, and on which Python."""
 
     loop: str
     iterations: int
@@ -128,6 +104,9 @@ class CheckPoints(PlainData):
     inside: int = 0
     #: runs anywhere else in the loop
     outside: int = 0
+    #: the Python that ran the loop (``platform.python_version()``) and whether it is a free-threaded build
+    python: str = ""
+    free_threaded: bool = False
 
     @property
     def total(self) -> int:
@@ -180,7 +159,7 @@ def checkpoints_of(
     """:func:`eval_breaker_checkpoints` for any Python function ``func(counter, n)``, e.g. one of your own.
 
     ``inside`` counts the handlers that ran between the load and the store of ``counter.value``
-    (see :func:`read_modify_write`) or in :func:`plus_one`; a function without that
+    (see :func:`read_modify_write`) or in :func:`add_one`; a function without that
     read-modify-write has every handler ``outside``. Runs in this process, in its main thread.
     """
     if not callable(func) or not hasattr(func, "__code__"):
@@ -192,7 +171,7 @@ def checkpoints_of(
     if threading.current_thread() is not threading.main_thread():
         raise RuntimeError("eval_breaker_checkpoints must run in the main thread (only it runs signal handlers)")
 
-    code, callee = func.__code__, plus_one.__code__
+    code, callee = func.__code__, add_one.__code__
     ops = {code: _opnames(code), callee: _opnames(callee)}
     steps = read_modify_write(func, "value")
     first, last = (steps[0].offset, steps[-1].offset) if steps else (0, -1)
@@ -212,7 +191,9 @@ def checkpoints_of(
         signal.setitimer(signal.ITIMER_REAL, 0, 0)
         signal.signal(signal.SIGALRM, previous)
 
-    result = CheckPoints(loop=func.__name__, iterations=iterations, interval=interval, wall=wall)
+    result = CheckPoints.made_on(
+        where_it_ran(), loop=func.__name__, iterations=iterations, interval=interval, wall=wall
+    )
     for (where, offset), count in landed.items():
         if where in ops:  # else e.g. a signal handled while the handler itself ran
             _tally(result, where, ops[where], offset, count, inside=where is callee or first <= offset <= last)
@@ -296,7 +277,9 @@ def collection_points(iterations: int = GC_ITERATIONS) -> CheckPoints:
     finally:
         gc.callbacks.remove(callback)
     gc.collect()  # free the cycles the loop left
-    result = CheckPoints(loop="add_with_garbage", iterations=iterations, interval=0.0, wall=wall)
+    result = CheckPoints.made_on(
+        where_it_ran(), loop="add_with_garbage", iterations=iterations, interval=0.0, wall=wall
+    )
     for offset, count in landed.items():
         _tally(result, code, ops, offset, count, inside=first <= offset <= last)
     return result
