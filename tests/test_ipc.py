@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pytest
 
+from utils.engine import environment
 from utils.engine.isolation import isolated
 from utils.engine.workloads import sleep
 from utils.lessons import ipc
@@ -113,6 +114,9 @@ def test_task_overhead_structure_and_chunking():
         result.speedup(7)
     assert TaskOverhead.from_dict(json.loads(json.dumps(result.to_dict()))) == result
     assert "chunksize=100" in result.describe()
+    # Where it ran comes from the course's one record: cpu_count is the usable CPUs, not os.cpu_count().
+    assert isinstance(result, environment.MadeOn) and result.cpu_count == environment.usable_cpus()
+    assert result.ran_on.python == THIS and result.ran_on.usable_cpus == result.cpu_count
 
 
 def test_ipc_cost_grows_with_size_and_threads_copy_nothing():
@@ -300,3 +304,69 @@ def test_a_start_method_the_platform_lacks_is_reported_not_raised(monkeypatch):
     assert ipc.call_in_new_pool(ipc.square, 3, "fork").startswith("not available on this platform")
     with pytest.raises(ValueError):
         ipc.call_in_new_pool(ipc.square, 3, "threads")  # not a start method anywhere
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")  # fork, up to 3.13
+def test_recording_pools_sees_the_context_the_workers_and_the_shutdown():
+    default = multiprocessing.get_all_start_methods()[0]
+    init = cf.ProcessPoolExecutor.__init__
+    with ipc.recording_pools() as pools:
+        with cf.ProcessPoolExecutor(2, multiprocessing.get_context("spawn")) as pool:  # the context passed positionally
+            assert pool.submit(ipc.square, 3).result(timeout=30) == 9
+        multiprocessing.get_context("spawn")  # built, never passed
+        left_running = cf.ProcessPoolExecutor(max_workers=1)
+        assert left_running.submit(ipc.square, 4).result(timeout=30) == 16
+    first, second = pools
+    assert (first.given_start_method, first.start_method, first.max_workers, first.shut_down) == (
+        "spawn",
+        "spawn",
+        2,
+        True,
+    )
+    assert (second.given_start_method, second.start_method, second.max_workers) == (None, default, 1)
+    assert not second.shut_down
+    workers = list(left_running._processes.values())
+    ipc.stop_pools(pools)
+    assert workers and not any(worker.is_alive() for worker in workers)
+    assert cf.ProcessPoolExecutor.__init__ is init  # the wrapper is gone
+
+
+def test_recording_pools_restores_the_pool_class_on_errors():
+    init, shutdown = cf.ProcessPoolExecutor.__init__, cf.ProcessPoolExecutor.shutdown
+    with pytest.raises(RuntimeError, match="boom"), ipc.recording_pools():
+        assert cf.ProcessPoolExecutor.__init__ is not init
+        raise RuntimeError("boom")
+    assert cf.ProcessPoolExecutor.__init__ is init and cf.ProcessPoolExecutor.shutdown is shutdown
+
+
+def test_call_with_deadline_returns_raises_or_gives_up():
+    assert ipc.call_with_deadline(ipc.square, 5) == ("returned", 25)
+    assert ipc.call_with_deadline(ipc.square, "x") == (
+        "raised",
+        "TypeError",
+        "can't multiply sequence by non-int of type 'str'",
+    )
+    start = time.perf_counter()
+    assert ipc.call_with_deadline(time.sleep, 3, deadline=0.2) == ("hung",)
+    assert time.perf_counter() - start < 2
+    with pytest.raises(TypeError):
+        ipc.call_with_deadline(42)
+    with pytest.raises(ValueError):
+        ipc.call_with_deadline(ipc.square, 1, deadline=0)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Linux rows of the table")
+def test_documented_defaults_agree_with_this_interpreter():
+    """The facts assignment 08 grades against, checked on the running Python where they apply."""
+    row = "Linux, Python 3.14" if sys.version_info >= (3, 14) else "Linux, Python 3.13"
+    assert multiprocessing.get_all_start_methods()[0] == ipc.DEFAULT_START_METHODS[row]
+    assert set(ipc.NOTEBOOK_FUNCTION_RUNS) == set(multiprocessing.get_all_start_methods())
+
+
+def test_wrong_keys_compares_values_and_their_types():
+    truth = {"fork": True, "spawn": False}
+    assert ipc.wrong_keys({"fork": True, "spawn": False}, truth) == []
+    assert ipc.wrong_keys({"fork": "True", "spawn": 0}, truth) == ["fork", "spawn"]
+    assert ipc.wrong_keys({"spawn": False}, truth) == ["fork"]
+    with pytest.raises(TypeError):
+        ipc.wrong_keys(["fork"], truth)

@@ -53,21 +53,29 @@ RIGHT: dict[str, dict[str, str]] = {
     "08_processes": {
         # The same facts, built another way.
         "task1-answer": (
-            "default_start_methods = dict.fromkeys(['macOS, Python 3.13', 'Windows, Python 3.13'], 'spawn')\n"
+            "default_start_methods = dict.fromkeys(['macOS, Python 3.13', 'macOS, Python 3.14', 'Windows, Python 3.13'], 'spawn')\n"
             "default_start_methods['Linux, Python 3.13'] = 'fork'\n"
             "default_start_methods['Linux, Python 3.14'] = 'forkserver'\n"
             "notebook_function_runs = {method: method == 'fork' for method in ('spawn', 'forkserver', 'fork')}"
         ),
-        # submit() and result(timeout=...) instead of map, and an explicit shutdown instead of `with`.
+        # submit() and result(timeout=...) instead of map, the context passed positionally, and an explicit
+        # shutdown instead of `with`.
         "task2-answer": (
             "from concurrent.futures import ProcessPoolExecutor\n\n"
             "def primes_in_pool(bounds, start_method, timeout):\n"
-            "    pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context(start_method))\n"
+            "    pool = ProcessPoolExecutor(2, multiprocessing.get_context(start_method))\n"
             "    try:\n"
             "        futures = [pool.submit(primes, bound) for bound in bounds]\n"
             "        return [future.result(timeout=timeout) for future in futures]\n"
             "    finally:\n"
             "        pool.shutdown()"
+        ),
+        # Its own sweep, and the fastest measured chunksize that leaves every worker 4 chunks, read off it.
+        "task3-answer": (
+            "sweep = isolated(task_overhead, tasks=2000, size=50, workers=2, chunksizes=[1, 20, 40, 80, 160, 500], repeat=3,"
+            " timeout=300)\n"
+            "times = dict(zip(sweep.chunksizes, sweep.pooled))\n"
+            "chunksize = min((c for c in times if 20 <= c and -(-2000 // c) >= 8), key=times.get)"
         ),
     },
 }

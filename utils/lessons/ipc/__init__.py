@@ -14,7 +14,10 @@ docs, ``ProcessPoolExecutor``). The package, by concern:
   notebook kernel's own threads do not distort them;
 - :mod:`.importable`: :func:`call_in_new_pool` and :func:`unpickle_in_fresh_interpreter`: what
   happens to a function a worker cannot import (one defined in a notebook) under each start method;
-- :mod:`.spy`: :func:`started_processes` records which start method really started each worker;
+- :mod:`.spy`: the checks' instruments: :func:`started_processes` records which start method really
+  started each worker, :func:`recording_pools` which pools were made, with what context, and whether
+  they were shut down; :func:`call_with_deadline` calls a function without waiting forever;
+- :mod:`.facts`: the documented facts assignment 08's predictions are graded against;
 - :mod:`.plots`: :func:`plot_task_overhead`, :func:`plot_ipc_cost` (matplotlib imported only there).
 
 Every pool is shut down and every shared-memory block unlinked, also on errors; every wait has a
@@ -34,18 +37,23 @@ from utils.lessons.ipc.experiments import (
     shared_vs_copy,
     task_overhead,
 )
+from utils.lessons.ipc.facts import DEFAULT_START_METHODS, NOTEBOOK_FUNCTION_RUNS, wrong_keys
 from utils.lessons.ipc.importable import call_in_new_pool, unpickle_in_fresh_interpreter
 from utils.lessons.ipc.plots import plot_ipc_cost, plot_task_overhead
-from utils.lessons.ipc.spy import started_processes
+from utils.lessons.ipc.spy import PoolRecord, call_with_deadline, recording_pools, started_processes, stop_pools
 from utils.lessons.ipc.workers import checksum, checksum_shared, echo, square
 
 __all__ = [
+    "DEFAULT_START_METHODS",
     "KINDS",
+    "NOTEBOOK_FUNCTION_RUNS",
     "IpcCost",
     "MiB",
+    "PoolRecord",
     "SharedVsCopy",
     "TaskOverhead",
     "call_in_new_pool",
+    "call_with_deadline",
     "checksum",
     "checksum_shared",
     "echo",
@@ -53,9 +61,12 @@ __all__ = [
     "make_payload",
     "plot_ipc_cost",
     "plot_task_overhead",
+    "recording_pools",
     "shared_vs_copy",
     "square",
     "started_processes",
+    "stop_pools",
     "task_overhead",
     "unpickle_in_fresh_interpreter",
+    "wrong_keys",
 ]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import math
 import pickle
-import platform
 import statistics
 import time
 import zlib
@@ -94,15 +93,11 @@ def _median_time(func: Callable[[], Any], repeat: int) -> tuple[float, list[floa
     return statistics.median(times), times
 
 
-def _where() -> dict[str, Any]:
-    return {"python": platform.python_version(), "cpu_count": environment.usable_cpus()}
-
-
 # --- Experiment 1: many tiny tasks -----------------------------------------------------------------
 
 
 @dataclass
-class TaskOverhead(PlainData):
+class TaskOverhead(PlainData, environment.MadeOn):
     """``tasks`` tiny ``primes(size)`` tasks: sequential, and on a pool with each ``chunksize``."""
 
     tasks: int
@@ -191,7 +186,16 @@ def task_overhead(
             sequential_times.append(_timed(lambda: [primes(s) for s in sizes]))
             for times, chunksize in zip(pool_times, chunksizes, strict=True):
                 times.append(_timed(lambda c=chunksize: run_map(pool, c)))
-    return TaskOverhead(tasks, size, workers, start_method, chunksizes, sequential_times, pool_times, **_where())
+    return TaskOverhead.made_on(
+        environment.where_it_ran(),
+        tasks=tasks,
+        size=size,
+        workers=workers,
+        start_method=start_method,
+        chunksizes=chunksizes,
+        sequential_times=sequential_times,
+        pool_times=pool_times,
+    )
 
 
 # --- Experiment 2: large arguments -----------------------------------------------------------------
@@ -207,7 +211,7 @@ def make_payload(kind: str, megabytes: float) -> bytes | list[float]:
 
 
 @dataclass
-class IpcCost(PlainData):
+class IpcCost(PlainData, environment.MadeOn):
     """Round trips of payloads of growing size to a worker process, and what pickling alone costs.
 
     For each kind, lists run parallel to ``sizes``: ``pickled_mb`` (size of the pickle in MiB),
@@ -266,7 +270,9 @@ def ipc_cost(
     check_count("repeat", repeat, 1, MAX_REPEAT)
     timeout = check_seconds("timeout", timeout)
 
-    result = IpcCost(sizes, kinds, start_method, repeat, **_where())
+    result = IpcCost.made_on(
+        environment.where_it_ran(), sizes=sizes, kinds=kinds, start_method=start_method, repeat=repeat
+    )
     with process_pool(1, start_method, timeout) as pool, cf.ThreadPoolExecutor(1) as threads:
         threads.submit(echo, None).result(timeout=timeout)  # start the thread before timing
         for kind in kinds:
@@ -294,7 +300,7 @@ def ipc_cost(
 
 
 @dataclass
-class SharedVsCopy(PlainData):
+class SharedVsCopy(PlainData, environment.MadeOn):
     """``workers`` processes checksum a ``megabytes`` MiB buffer, one slice each, two ways:
     each slice sent as a pickled ``bytes`` copy, or read in place from shared memory."""
 
@@ -378,4 +384,12 @@ def shared_vs_copy(
     finally:
         block.close()
         block.unlink()
-    return SharedVsCopy(float(megabytes), workers, start_method, copy_times, shared_times, match, **_where())
+    return SharedVsCopy.made_on(
+        environment.where_it_ran(),
+        megabytes=float(megabytes),
+        workers=workers,
+        start_method=start_method,
+        copy_times=copy_times,
+        shared_times=shared_times,
+        checksums_match=match,
+    )
