@@ -15,18 +15,29 @@ the free-threaded build, has lesson 12 and :mod:`utils.lessons.free_threaded`):
   address) and returns a :class:`~utils.engine.executors.RunResult`; ``isolated(run_on_dask, ...)``
   does it in a fresh process, so that no log line of the cluster reaches a notebook.
 
+- **A stand-in for** ``InterpreterPoolExecutor`` (assignment 11), on every Python: :class:`PoolSpy`'s pool
+  class passes pickled copies like the real one but runs tasks on threads here and records its use;
+  :func:`try_pool_function` runs a learner's function against it on generated inputs.
+
 Importing this module starts nothing and changes no global state; every wait has a timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import importlib
 import importlib.util
+import io
 import logging
+import pickle
+import random
 import sys
+import threading
 import time
+import types
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -40,10 +51,16 @@ from utils.engine.workloads import check_size, get_workload, run_task
 __all__ = [
     "BACKPORT",
     "STDLIB",
+    "CannotCross",
+    "PoolRun",
+    "PoolSpy",
     "SubinterpreterTour",
+    "TracedTask",
     "interpreters_module",
     "run_on_dask",
     "subinterpreter_tour",
+    "task_value",
+    "try_pool_function",
 ]
 
 #: Where the high-level subinterpreter API comes from.
@@ -55,18 +72,12 @@ BACKPORT = "interpreters_backport"  # PyPI package interpreters-pep-734 (runs on
 EXTENSION_EXAMPLE = "numpy"
 
 #: Objects whose "shareability" the tour asks about (name -> object).
-SHAREABLE_SAMPLES: dict[str, Any] = {
-    "None": None,
-    "bool": True,
-    "int": 7,
-    "float": 1.5,
-    "str": "text",
-    "bytes": b"bytes",
-    "tuple": (1, "a", None),
-    "list": [1, 2],
-    "dict": {"a": 1},
-    "memoryview": memoryview(b"ab"),
-}
+SHAREABLE_SAMPLES: dict[str, Any] = dict(
+    zip(
+        ("None", "bool", "int", "float", "str", "bytes", "tuple", "list", "dict", "memoryview"),
+        (None, True, 7, 1.5, "text", b"bytes", (1, "a", None), [1, 2], {"a": 1}, memoryview(b"ab")),
+    )
+)
 
 
 # --- subinterpreters ------------------------------------------------------------------------
@@ -290,3 +301,205 @@ def run_on_dask(
             if cluster is not None:
                 cluster.close()
     return result
+
+
+# --- a stand-in for InterpreterPoolExecutor (assignment 11) ---------------------------------------
+
+
+class CannotCross(pickle.PicklingError):
+    """An object that another interpreter could not rebuild (a lambda, a notebook function, a closure)."""
+
+
+class _CrossingPickler(pickle.Pickler):
+    """Refuses functions and classes of ``__main__``, lambdas and local functions."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, (types.FunctionType, type)):
+            module, qualname = getattr(obj, "__module__", ""), getattr(obj, "__qualname__", "")
+            if module == "__main__" or "<locals>" in qualname or "<lambda>" in qualname:
+                raise CannotCross(
+                    f"{qualname} (defined in {module}) cannot be rebuilt in another interpreter, which has its "
+                    "own __main__ and none of the variables a closure holds here"
+                )
+        return NotImplemented
+
+
+def _cross(obj: Any) -> Any:
+    """A copy of ``obj`` made the way it would reach another interpreter (pickled and unpickled)."""
+    buffer = io.BytesIO()
+    try:
+        _CrossingPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    except Exception as exc:  # a lambda, a lock, a generator, a local object
+        raise exc if isinstance(exc, CannotCross) else CannotCross(f"{type(exc).__name__}: {exc}") from exc
+    return pickle.loads(buffer.getvalue())
+
+
+def task_value(n: int) -> int:
+    """The task's result for ``n``: the sum of the squares below ``n`` (a pure-Python loop)."""
+    return sum(i * i for i in range(n))
+
+
+class TracedTask:
+    """The task function handed to the learner. It notes each call made on *this* object; what crosses to a
+    worker is :func:`task_value` itself, so ``calls_here`` lists the calls made in the main interpreter."""
+
+    def __init__(self) -> None:
+        self.calls_here: list[Any] = []
+
+    def __call__(self, n: int) -> int:
+        self.calls_here.append(n)
+        return task_value(n)
+
+    def __reduce__(self) -> tuple[Callable, tuple]:
+        return (_crossed_task, ())
+
+    def __repr__(self) -> str:
+        return "<task function>"
+
+
+def _crossed_task() -> Callable[[int], int]:
+    return task_value
+
+
+@dataclass
+class PoolRecord:
+    """What the learner did with one pool: its ``max_workers``, what it was given, whether it was shut down."""
+
+    max_workers: Any = None
+    submitted: list = field(default_factory=list)
+    shut_down: bool = False
+
+
+class PoolSpy:
+    """``spy.pool_class`` behaves like ``InterpreterPoolExecutor`` (same arguments) and records how it is used.
+
+    ``submit`` sends a pickled copy of the callable and its arguments to a worker and returns a real
+    ``Future`` holding a pickled copy of the result (3.14 docs: the pool "serializes the callable and
+    arguments using pickle"); what another interpreter could not rebuild raises :class:`CannotCross`.
+    The workers are threads here, as many as the tasks; the i-th task sleeps ``delays[i]`` seconds first.
+    """
+
+    def __init__(self, delays: Sequence[float] = ()) -> None:
+        self.delays = [check_seconds("delay", d, 0.0, 60.0, allow_low=True) for d in delays]
+        self.pools: list[PoolRecord] = []
+        self.crossing_errors: list[str] = []
+        self._lock = threading.Lock()
+        self._inner: list[concurrent.futures.ThreadPoolExecutor] = []
+        self.pool_class = self._make_class()
+
+    def _make_class(self) -> type:
+        spy = self
+
+        class InterpreterPoolStandIn(concurrent.futures.Executor):
+            """Stands in for InterpreterPoolExecutor: copies cross, tasks run on threads here."""
+
+            def __init__(self, max_workers=None, thread_name_prefix="", initializer=None, initargs=()):
+                if max_workers is not None:
+                    check_count("max_workers", max_workers, 1, 10**6)
+                self._record = PoolRecord(max_workers)
+                self._inner = concurrent.futures.ThreadPoolExecutor(max_workers=32)
+                with spy._lock:
+                    spy.pools.append(self._record)
+                    spy._inner.append(self._inner)
+
+            def submit(self, fn, /, *args, **kwargs):
+                with spy._lock:
+                    index = sum(len(pool.submitted) for pool in spy.pools)
+                    self._record.submitted.append(args[0] if len(args) == 1 and not kwargs else (args, kwargs))
+                try:
+                    task = _cross((fn, args, kwargs))
+                except CannotCross as exc:
+                    with spy._lock:
+                        spy.crossing_errors.append(str(exc))
+                    raise
+                delay = spy.delays[index] if index < len(spy.delays) else 0.0
+                return self._inner.submit(_run_crossed, task, delay)
+
+            def shutdown(self, wait=True, *, cancel_futures=False):
+                self._record.shut_down = True
+                self._inner.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+        return InterpreterPoolStandIn
+
+
+def _run_crossed(task: tuple, delay: float) -> Any:
+    fn, args, kwargs = task
+    if delay:
+        time.sleep(delay)
+    return _cross(fn(*args, **kwargs))  # the result crosses back as a copy too
+
+
+@dataclass
+class PoolRun:
+    """One call of a learner's ``run_in_interpreters(pool_class, func, items, workers, timeout)``."""
+
+    items: list
+    workers: int
+    timeout: float
+    expected: list
+    returned: Any = None
+    error: str = ""
+    error_message: str = ""
+    timed_out: bool = False
+    finished: bool = True
+    pools: list = field(default_factory=list)
+    calls_here: list = field(default_factory=list)
+    crossing_errors: list = field(default_factory=list)
+
+    @property
+    def submitted(self) -> list:
+        """Every argument submitted to any pool, in order."""
+        return [item for pool in self.pools for item in pool.submitted]
+
+
+def try_pool_function(
+    function: Callable,
+    *,
+    workers: int = 3,
+    tasks: int | None = None,
+    timeout: float = 30.0,
+    slow: float = 0.0,
+    limit: float = 60.0,
+    seed: int | None = None,
+) -> PoolRun:
+    """Call ``function(pool_class, func, items, workers, timeout)`` with a :class:`PoolSpy`; record what it did.
+
+    ``items``: ``tasks`` random sizes (3 to 8 of them by default). Without ``slow`` the tasks finish in the
+    reverse of the order they were submitted in; with it, the first takes ``slow`` seconds. The call runs
+    in a daemon thread; not returned after ``limit`` seconds: ``finished`` is False (the thread is left).
+    """
+    if not callable(function):
+        raise TypeError(f"function must be callable, not {type(function).__name__}")
+    workers = check_count("workers", workers, 1, MAX_WORKERS)
+    timeout = check_seconds("timeout", timeout, 0.0, 600.0)
+    slow = check_seconds("slow", slow, 0.0, 60.0, allow_low=True)
+    limit = check_seconds("limit", limit, 0.0, 600.0)
+    rng = random.Random(seed)
+    count = rng.randint(3, 8) if tasks is None else check_count("tasks", tasks, 1, 32)
+    items = rng.sample(range(50, 5000), count)
+    delays = [slow] if slow else [0.03 * (count - i) for i in range(count)]
+    spy, func = PoolSpy(delays), TracedTask()
+    run = PoolRun(items=list(items), workers=workers, timeout=timeout, expected=[task_value(n) for n in items])
+    outcome: dict[str, Any] = {}
+
+    def call() -> None:
+        try:
+            outcome["returned"] = function(spy.pool_class, func, list(items), workers, timeout)
+        except BaseException as exc:  # the learner's mistake, reported, not raised here
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=call, name="run_in_interpreters", daemon=True)
+    thread.start()
+    thread.join(limit)
+    run.finished = not thread.is_alive()
+    error = outcome.get("error")
+    if error is not None:
+        run.error, run.error_message = type(error).__name__, str(error)
+        run.timed_out = isinstance(error, (TimeoutError, concurrent.futures.TimeoutError))
+    run.returned = outcome.get("returned")
+    run.pools = [PoolRecord(p.max_workers, list(p.submitted), p.shut_down) for p in spy.pools]
+    run.calls_here, run.crossing_errors = list(func.calls_here), list(spy.crossing_errors)
+    if run.finished:  # after reading whether the learner shut the pools down
+        for inner in spy._inner:
+            inner.shutdown(wait=True, cancel_futures=True)
+    return run
