@@ -2,6 +2,7 @@ import concurrent.futures as cf
 import gc
 import json
 import multiprocessing
+import multiprocessing.connection
 import pickle
 import subprocess
 import sys
@@ -327,7 +328,13 @@ def test_recording_pools_sees_the_context_the_workers_and_the_shutdown():
     assert not second.shut_down
     workers = list(left_running._processes.values())
     ipc.stop_pools(pools)
-    assert workers and not any(worker.is_alive() for worker in workers)
+    # Judged by each worker's sentinel (its end of a pipe closes when it exits), not is_alive(): that asks
+    # waitpid, which answers "alive" forever if something else in this process has reaped the child (3.10, fork).
+    deadline = time.monotonic() + 15
+    while not all(multiprocessing.connection.wait([w.sentinel], timeout=0) for w in workers):
+        assert time.monotonic() < deadline, f"workers still running 15 s after stop_pools: {workers}"
+        time.sleep(0.05)
+    assert workers
     assert cf.ProcessPoolExecutor.__init__ is init  # the wrapper is gone
 
 
