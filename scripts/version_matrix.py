@@ -176,7 +176,7 @@ def run_tests(python: Path, targets: list[str], log: Path, env: dict | None = No
     start = time.perf_counter()
     with open(log, "w") as out:
         result = subprocess.run(
-            [str(python), "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rfE", *NBVAL, *BROWSER_ONCE, *targets],
+            [str(python), "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rfEs", *NBVAL, *BROWSER_ONCE, *targets],
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,

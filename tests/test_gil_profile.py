@@ -253,7 +253,7 @@ def test_an_older_interpreter_named_explicitly_is_not_available():
         pytest.skip("no CPython older than 3.15 here")
     profile = profile_threads(python=older)
     assert not profile.available and "needs 3.15+" in profile.reason and profile.python.startswith("3.1")
-    assert profile.ran_on == WhereItRan(profile.python, profile.free_threaded, True, usable_cpus())
+    assert profile.ran_on == WhereItRan(profile.python, profile.free_threaded, not profile.free_threaded, usable_cpus())
 
 
 def test_a_profile_records_the_profiled_interpreter_as_where_it_ran():
