@@ -14,7 +14,7 @@ import contextlib
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from utils.engine.validation import check_count, check_seconds
 from utils.lessons.deadlocks.graph import (
@@ -35,9 +35,20 @@ class _Recorder:
         self.finished: list[str] = []
         self.errors: list[str] = []
 
-    def report(
-        self, scenario: str, timeout: float, threads: list[threading.Thread], join_timeout: float, started: float
+    def run(
+        self, scenario: str, timeout: float, targets: dict[str, Callable[[], None]], join_timeout: float
     ) -> DeadlockReport:
+        """Start one daemon thread per named target, join them all by one deadline, and report.
+
+        A thread's exception is recorded in the report's ``errors`` instead of being printed.
+        """
+        started = time.perf_counter()
+        threads = [
+            threading.Thread(target=self._guarded, args=(name, target), name=name, daemon=True)
+            for name, target in targets.items()
+        ]
+        for t in threads:
+            t.start()
         deadline = time.monotonic() + join_timeout
         for t in threads:
             t.join(max(0.0, deadline - time.monotonic()))
@@ -54,6 +65,12 @@ class _Recorder:
             time.perf_counter() - started,
             tuple(self.errors),
         )
+
+    def _guarded(self, name: str, target: Callable[[], None]) -> None:
+        try:
+            target()
+        except Exception as exc:  # reported in DeadlockReport.errors
+            self.errors.append(f"{name}: {type(exc).__name__}: {exc}")
 
 
 class _NamedLock:
@@ -78,18 +95,6 @@ class _NamedLock:
     def release(self) -> None:
         self.owner = None
         self.lock.release()
-
-
-def _thread(name: str, target, recorder: _Recorder) -> threading.Thread:
-    """A daemon thread whose exceptions are recorded instead of printed."""
-
-    def body() -> None:
-        try:
-            target()
-        except Exception as exc:  # reported in DeadlockReport.errors
-            recorder.errors.append(f"{name}: {type(exc).__name__}: {exc}")
-
-    return threading.Thread(target=body, name=name, daemon=True)
 
 
 # --- lock ordering ---------------------------------------------------------------------------
@@ -144,11 +149,7 @@ def opposite_order(timeout: float = 0.5, synchronized: bool = True) -> DeadlockR
 
         return run
 
-    started = time.perf_counter()
-    threads = [_thread("thread-1", worker([a, b]), recorder), _thread("thread-2", worker([b, a]), recorder)]
-    for t in threads:
-        t.start()
-    return recorder.report("opposite order", timeout, threads, budget, started)
+    return recorder.run("opposite order", timeout, {"thread-1": worker([a, b]), "thread-2": worker([b, a])}, budget)
 
 
 def global_order(timeout: float = 0.5, rounds: int = 20) -> DeadlockReport:
@@ -179,12 +180,8 @@ def global_order(timeout: float = 0.5, rounds: int = 20) -> DeadlockReport:
 
         return run
 
-    started = time.perf_counter()
     # thread-2 lists its locks as (b, a), as in opposite_order; the global order overrides it.
-    threads = [_thread("thread-1", worker([a, b]), recorder), _thread("thread-2", worker([b, a]), recorder)]
-    for t in threads:
-        t.start()
-    return recorder.report("global order", timeout, threads, budget, started)
+    return recorder.run("global order", timeout, {"thread-1": worker([a, b]), "thread-2": worker([b, a])}, budget)
 
 
 # --- holding a lock while waiting for another thread -----------------------------------------
@@ -251,12 +248,8 @@ def wait_while_holding(timeout: float = 0.5, fixed: bool = False) -> DeadlockRep
         if ok:
             recorder.finished.append(me)
 
-    started = time.perf_counter()
-    threads = [_thread("caller", caller, recorder), _thread("worker", worker, recorder)]
-    for t in threads:
-        t.start()
     scenario = "release, then wait" if fixed else "wait while holding"
-    return recorder.report(scenario, timeout, threads, budget, started)
+    return recorder.run(scenario, timeout, {"caller": caller, "worker": worker}, budget)
 
 
 # --- re-entrancy -----------------------------------------------------------------------------
