@@ -1,8 +1,12 @@
 """Counts for the assignment tests, printed at the end of the run (issue: tasks and caught wrong answers)."""
 
+import os
 import sys
+from pathlib import Path
 
 import pytest
+
+from utils.engine import environment
 
 _STATS = {"tasks": 0, "wrong": 0}
 
@@ -40,3 +44,24 @@ def _gil_stays_off(request):
             f"{request.node.nodeid} re-enabled the GIL in the test process: an extension module that does "
             "not declare Py_mod_gil was imported (see the RuntimeWarning); import it in a subprocess instead"
         )
+
+
+@pytest.fixture
+def only_the_kernels_python(monkeypatch, tmp_path):
+    """Hide every other interpreter the course looks for, as on a learner's machine with one Python.
+
+    ``GIL_COURSE_PYTHON`` names nothing, ``$PYTHONS_DIR`` and ``$PYENV_ROOT`` are empty folders, and the
+    folders of ``PATH`` that hold a ``python3.Nt`` are dropped: neither the free-threaded finder nor the
+    profiler's finder (CPython 3.15+) finds anything but the running interpreter. A kernel or worker
+    started afterwards inherits this environment.
+    """
+    monkeypatch.setenv(environment.OTHER_PYTHON_ENV, str(tmp_path / "no-such-python3.13t"))
+    monkeypatch.setenv(environment.PYTHONS_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
+    path = [
+        d
+        for d in os.environ.get("PATH", "").split(os.pathsep)
+        if not environment._named_in(Path(d), environment.FREE_THREADED_NAME)
+    ]
+    monkeypatch.setenv("PATH", os.pathsep.join(path))
+    return tmp_path

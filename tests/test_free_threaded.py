@@ -319,18 +319,9 @@ def test_assignment_12_right_answers_written_differently_pass():
 
 
 @pytest.mark.skipif(environment.free_threaded_build(), reason="a free-threaded kernel is its own free-threaded Python")
-def test_assignment_12_grades_a_run_that_found_no_free_threaded_interpreter(monkeypatch, tmp_path):
-    # Hide every free-threaded interpreter the kernel could find (GIL_COURSE_PYTHON, PATH, $PYTHONS_DIR, pyenv):
-    # the learner's run records ft = None, and every check accepts the honest "not measurable here" answers.
-    monkeypatch.setenv(environment.OTHER_PYTHON_ENV, str(tmp_path / "no-such-python3.13t"))
-    monkeypatch.setenv(environment.PYTHONS_DIR_ENV, str(tmp_path))
-    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
-    path = [
-        d
-        for d in os.environ.get("PATH", "").split(os.pathsep)
-        if not environment._named_in(Path(d), environment.FREE_THREADED_NAME)
-    ]
-    monkeypatch.setenv("PATH", os.pathsep.join(path))
+def test_assignment_12_grades_a_run_that_found_no_free_threaded_interpreter(only_the_kernels_python):
+    # Every free-threaded interpreter the kernel could find is hidden (tests/conftest.py): the learner's run
+    # records ft = None, and every check accepts the honest "not measurable here" answers.
     assert environment.find_free_threaded_python() is None
     printed = _run_assignment_12({})
     assert "none found" in printed["setup"]
