@@ -40,7 +40,8 @@ BLOCK = 64 * 1024
 DEFAULT_CHUNK = 2_000
 #: Each chunk counts down from ``_FLOOR + chunk`` to ``_FLOOR``: every value is a new int object, as in the
 #: plain countdown of a large ``n``. Counting down to 0 would end each chunk among CPython's cached small ints
-#: (-5 to 256), a cheaper step, so smaller chunks would run faster and hide the cost of the notes.
+#: (-5 to 256; to 1024 on 3.15, as measured on 3.15.2), a cheaper step, so smaller chunks would run faster
+#: and hide the cost of the notes.
 _FLOOR = 1 << 20
 
 
