@@ -115,3 +115,13 @@ def output_difference(stored: dict, fresh_outputs: list, patterns: list[tuple[st
         if values != got[key]:
             return f"{key} differs:\n--- stored\n{values}\n+++ fresh run\n{got[key]}"
     return None
+
+
+def output_differences(stored, fresh) -> dict[int, str]:
+    """Why each code cell of a fresh run differs from the stored notebook under nbval's rules (cell index -> why)."""
+    patterns = sanitize_patterns()
+    return {
+        n: why
+        for n, (want, got) in enumerate(zip(stored.cells, fresh.cells, strict=True))
+        if want.cell_type == "code" and (why := output_difference(want, got.get("outputs", []), patterns))
+    }

@@ -328,13 +328,7 @@ def test_solution_outputs_are_those_of_a_fresh_run(path, graded_course):
     fresh = nbformat.read(graded_course / "autograded" / "solver" / path.stem / path.name, as_version=4)
     stored = nbformat.read(path, as_version=4)
     assert len(fresh.cells) == len(stored.cells), f"{path.name}: autograde changed the cells"
-    patterns = notebook_checks.sanitize_patterns()
-    differences = {
-        n: why
-        for n, (want, got) in enumerate(zip(stored.cells, fresh.cells, strict=True))
-        if want.cell_type == "code"
-        and (why := notebook_checks.output_difference(want, got.get("outputs", []), patterns))
-    }
+    differences = notebook_checks.output_differences(stored, fresh)
     assert not differences, (
         f"{path.name}: outputs of a fresh run differ from the stored ones (re-run `make execute NB=solutions/"
         f"{path.name}` if the change is intended): {differences}"

@@ -47,10 +47,5 @@ def test_a_lesson_runs_as_stored_with_only_the_kernels_python(path, only_the_ker
     stored = nbformat.read(path, as_version=4)
     fresh = nbformat.read(path, as_version=4)
     client(fresh, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
-    patterns = notebook_checks.sanitize_patterns()
-    differences = {
-        n: why
-        for n, (want, got) in enumerate(zip(stored.cells, fresh.cells, strict=True))
-        if want.cell_type == "code" and (why := notebook_checks.output_difference(want, got.outputs, patterns))
-    }
+    differences = notebook_checks.output_differences(stored, fresh)
     assert not differences, f"{path.name} with no other Python found: {differences}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import nbformat
-from notebook_checks import output_difference, sanitize_patterns
+from notebook_checks import output_difference, output_differences, sanitize_patterns
 
 PATTERNS = sanitize_patterns()
 
@@ -51,3 +51,14 @@ def test_ignored_and_never_run_cells_are_not_compared_but_errors_always_count():
     error = {"output_type": "error", "ename": "CheckFailed", "evalue": "no", "traceback": []}
     assert "CheckFailed" in output_difference(cell("# NBVAL_IGNORE_OUTPUT\nt()", []), [error], PATTERNS)
     assert output_difference(cell("# NBVAL_RAISES_EXCEPTION\nt()", [error]), [error], PATTERNS) is None
+
+
+def test_a_notebook_is_compared_cell_by_cell_and_only_code_cells_count():
+    stored = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("text"), cell("print(1)", [stdout("a\n")]), cell("x", [stdout("b\n")])]
+    )
+    fresh = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("other"), cell("print(1)", [stdout("a\n")]), cell("x", [stdout("c\n")])]
+    )
+    differences = output_differences(stored, fresh)
+    assert list(differences) == [2] and "c" in differences[2]
